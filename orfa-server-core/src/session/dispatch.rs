@@ -1,0 +1,271 @@
+//! Execution of one request: decoding its fields, calling the backend, building the reply.
+
+use alloc::vec;
+use alloc::vec::Vec;
+
+use orfa_wire::{
+    AccessMode, DirEntryWriter, ErrorCode, MAX_PATH, MsgKind, OpCode, OpenFlags, PathFlags,
+    ReplyHeader, RequestHeader, SET_ATTR_LEN, SetAttr,
+};
+
+use super::Session;
+use crate::backend::{Backend, Context};
+
+/// What a successful operation answers: `value`, `aux` and the data part.
+#[derive(Debug, Default)]
+struct Answer {
+    value: u64,
+    aux: u64,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn body(body: Vec<u8>) -> Self {
+        Self {
+            body,
+            ..Self::default()
+        }
+    }
+}
+
+type OpResult = Result<Answer, ErrorCode>;
+
+/// Checks a path from a request: length and no NUL byte.
+fn check_path(path: &[u8]) -> Result<&[u8], ErrorCode> {
+    if path.len() > MAX_PATH {
+        Err(ErrorCode::NAMETOOLONG)
+    } else if path.contains(&0) {
+        Err(ErrorCode::INVAL)
+    } else {
+        Ok(path)
+    }
+}
+
+/// Splits a data part holding two byte strings, the first `first_len` long.
+fn split_two(data: &[u8], first_len: u64) -> Result<(&[u8], &[u8]), ErrorCode> {
+    let first_len = usize::try_from(first_len).map_err(|_| ErrorCode::PROTOCOL)?;
+    if first_len > data.len() {
+        return Err(ErrorCode::PROTOCOL);
+    }
+    let (a, b) = data.split_at(first_len);
+    Ok((check_path(a)?, check_path(b)?))
+}
+
+/// Reads a flag field, refusing bits this version does not define.
+fn path_flags(h: &RequestHeader) -> Result<PathFlags, ErrorCode> {
+    let flags = PathFlags(h.flags.get());
+    if flags.unknown_bits() != 0 {
+        return Err(ErrorCode::INVAL);
+    }
+    Ok(flags)
+}
+
+/// A mode field as the 32 bits a file mode has.
+fn mode(h: &RequestHeader) -> Result<u32, ErrorCode> {
+    u32::try_from(h.mode.get()).map_err(|_| ErrorCode::INVAL)
+}
+
+impl<N> Session<N> {
+    /// Runs one request and returns its reply header and data part.
+    pub(super) fn dispatch<B: Backend<Node = N>>(
+        &mut self,
+        cx: &Context,
+        backend: &mut B,
+        h: &RequestHeader,
+        data: &[u8],
+    ) -> (ReplyHeader, Vec<u8>) {
+        let tag = h.tag.get();
+        match self.run(cx, backend, h, data) {
+            Ok(answer) => {
+                let reply = ReplyHeader {
+                    kind: MsgKind::REPLY.0.into(),
+                    tag: tag.into(),
+                    value: answer.value.into(),
+                    aux: answer.aux.into(),
+                    data_len: (answer.body.len() as u64).into(),
+                    credits: 1.into(),
+                    ..ReplyHeader::default()
+                };
+                (reply, answer.body)
+            }
+            Err(code) => (ReplyHeader::failure(tag, code), Vec::new()),
+        }
+    }
+
+    /// The node a handle names, or `BADF`.
+    fn node(&self, handle: u64) -> Result<&N, ErrorCode> {
+        self.handles.get(&handle).ok_or(ErrorCode::BADF)
+    }
+
+    /// The base of a path operation: `None` for the root handle.
+    fn base(&self, handle: u64) -> Result<Option<&N>, ErrorCode> {
+        if handle == orfa_wire::ROOT_HANDLE {
+            Ok(None)
+        } else {
+            self.node(handle).map(Some)
+        }
+    }
+
+    fn run<B: Backend<Node = N>>(
+        &mut self,
+        cx: &Context,
+        backend: &mut B,
+        h: &RequestHeader,
+        data: &[u8],
+    ) -> OpResult {
+        let handle = h.handle.get();
+        match h.opcode() {
+            OpCode::OPEN => self.open(cx, backend, h, data),
+            OpCode::CLOSE => {
+                let node = self.handles.remove(&handle).ok_or(ErrorCode::BADF)?;
+                backend.close(cx, node).map(|()| Answer::default())
+            }
+            OpCode::READ => {
+                let node = self.node(handle)?;
+                let count = h.count.get().min(self.config.max_io) as usize;
+                let mut body = vec![0; count];
+                let n = backend.read(cx, node, h.offset.get(), &mut body)?;
+                body.truncate(n);
+                Ok(Answer {
+                    value: n as u64,
+                    aux: 0,
+                    body,
+                })
+            }
+            OpCode::WRITE => {
+                let node = self.node(handle)?;
+                let append = OpenFlags(h.flags.get()).contains(OpenFlags::APPEND);
+                let (n, end) = backend.write(cx, node, h.offset.get(), data, append)?;
+                Ok(Answer {
+                    value: n as u64,
+                    aux: end,
+                    body: Vec::new(),
+                })
+            }
+            OpCode::STAT => {
+                let attr =
+                    backend.stat(cx, self.base(handle)?, check_path(data)?, path_flags(h)?)?;
+                Ok(Answer::body(attr.as_wire().to_vec()))
+            }
+            OpCode::READDIR => self.readdir(cx, backend, h),
+            OpCode::MKDIR => {
+                backend.mkdir(cx, self.base(handle)?, check_path(data)?, mode(h)?)?;
+                Ok(Answer::default())
+            }
+            OpCode::MKNOD => {
+                let (base, path) = (self.base(handle)?, check_path(data)?);
+                backend.mknod(cx, base, path, mode(h)?, h.arg1.get())?;
+                Ok(Answer::default())
+            }
+            OpCode::UNLINK => {
+                backend.unlink(cx, self.base(handle)?, check_path(data)?, path_flags(h)?)?;
+                Ok(Answer::default())
+            }
+            OpCode::RENAME | OpCode::LINK => {
+                let (from, to) = split_two(data, h.count.get())?;
+                let from_base = self.base(handle)?;
+                let to_base = self.base(h.arg0.get())?;
+                let flags = path_flags(h)?;
+                if h.opcode() == OpCode::RENAME {
+                    backend.rename(cx, from_base, from, to_base, to, flags)?;
+                } else {
+                    backend.link(cx, from_base, from, to_base, to, flags)?;
+                }
+                Ok(Answer::default())
+            }
+            OpCode::SYMLINK => {
+                let (target, path) = split_two(data, h.count.get())?;
+                if target.is_empty() {
+                    return Err(ErrorCode::NOENT);
+                }
+                backend.symlink(cx, target, self.base(handle)?, path)?;
+                Ok(Answer::default())
+            }
+            OpCode::READLINK => {
+                let mut body = vec![0; MAX_PATH + 1];
+                let n = backend.readlink(cx, self.base(handle)?, check_path(data)?, &mut body)?;
+                body.truncate(n);
+                Ok(Answer {
+                    value: n as u64,
+                    aux: 0,
+                    body,
+                })
+            }
+            OpCode::SETATTR => {
+                let attr = SetAttr::parse(data).map_err(|_| ErrorCode::PROTOCOL)?;
+                let path = check_path(&data[SET_ATTR_LEN..])?;
+                let base = self.base(handle)?;
+                let after = backend.setattr(cx, base, path, &attr, path_flags(h)?)?;
+                Ok(Answer::body(after.as_wire().to_vec()))
+            }
+            OpCode::ACCESS => {
+                let access = AccessMode(h.mode.get());
+                if access.unknown_bits() != 0 {
+                    return Err(ErrorCode::INVAL);
+                }
+                let base = self.base(handle)?;
+                backend.access(cx, base, check_path(data)?, access, path_flags(h)?)?;
+                Ok(Answer::default())
+            }
+            OpCode::FSYNC => {
+                let datasync = path_flags(h)?.contains(PathFlags::DATASYNC);
+                backend.fsync(cx, self.node(handle)?, datasync)?;
+                Ok(Answer::default())
+            }
+            OpCode::STATFS => {
+                let fs = backend.statfs(cx, self.base(handle)?, check_path(data)?)?;
+                Ok(Answer::body(fs.as_wire().to_vec()))
+            }
+            _ => Err(ErrorCode::UNSUPPORTED),
+        }
+    }
+
+    fn open<B: Backend<Node = N>>(
+        &mut self,
+        cx: &Context,
+        backend: &mut B,
+        h: &RequestHeader,
+        data: &[u8],
+    ) -> OpResult {
+        let flags = OpenFlags(h.flags.get());
+        if flags.unknown_bits() != 0 {
+            return Err(ErrorCode::INVAL);
+        }
+        if self.handles.len() >= self.config.max_handles {
+            return Err(ErrorCode::MFILE);
+        }
+        let base = self.base(h.handle.get())?;
+        let (node, attr) = backend.open(cx, base, check_path(data)?, flags, mode(h)?)?;
+        let handle = self.next_handle;
+        self.next_handle += 1;
+        self.handles.insert(handle, node);
+        Ok(Answer {
+            value: handle,
+            aux: 0,
+            body: attr.as_wire().to_vec(),
+        })
+    }
+
+    fn readdir<B: Backend<Node = N>>(
+        &mut self,
+        cx: &Context,
+        backend: &mut B,
+        h: &RequestHeader,
+    ) -> OpResult {
+        let node = self.node(h.handle.get())?;
+        let mut body = vec![0; h.count.get().min(self.config.max_io) as usize];
+        let mut out = DirEntryWriter::new(&mut body);
+        let eof = backend.readdir(cx, node, h.offset.get(), &mut out)?;
+        if out.is_empty() && !eof {
+            // Not even one entry fits in what the client asked for.
+            return Err(ErrorCode::INVAL);
+        }
+        let (count, len) = (out.count() as u64, out.len());
+        body.truncate(len);
+        Ok(Answer {
+            value: count,
+            aux: u64::from(eof),
+            body,
+        })
+    }
+}

@@ -1,0 +1,1 @@
+//! Session tests: framing, credits and rendezvous against the in-memory backend.

@@ -1,0 +1,306 @@
+//! Protocol codes: operations, message kinds, error codes and flag sets.
+//!
+//! All are open: a value this version does not name still round-trips.
+
+open_code! {
+    /// The operation a request asks for.
+    ///
+    /// The meaning of each request and reply field per operation is given in
+    /// `spec/PROTOCOL.md`; a server answers an operation it does not know
+    /// with [`ErrorCode::UNSUPPORTED`].
+    OpCode {
+        /// Open a file or directory relative to a base handle; replies a handle and its attributes.
+        OPEN = 1,
+        /// Release a handle.
+        CLOSE = 2,
+        /// Read up to `count` bytes at `offset` from a file handle.
+        READ = 3,
+        /// Write the data part at `offset` (or at the end, with the append flag).
+        WRITE = 4,
+        /// Attributes of a path relative to a base handle, or of the handle itself.
+        STAT = 5,
+        /// A batch of directory entries from a cookie.
+        READDIR = 6,
+        /// Create a directory.
+        MKDIR = 7,
+        /// Remove a name, or an empty directory with [`PathFlags::REMOVEDIR`].
+        UNLINK = 8,
+        /// Rename a path to another.
+        RENAME = 9,
+        /// Make a hard link.
+        LINK = 10,
+        /// Make a symbolic link.
+        SYMLINK = 11,
+        /// Read a symbolic link's target.
+        READLINK = 12,
+        /// Change mode, owner, size or times.
+        SETATTR = 13,
+        /// Check access permissions.
+        ACCESS = 14,
+        /// Flush a file's data (and metadata) to stable storage.
+        FSYNC = 15,
+        /// File system statistics.
+        STATFS = 16,
+        /// Create a special file (FIFO, device node, socket) or an empty regular file.
+        MKNOD = 17,
+        /// The data part of an earlier request, sent after its clear-to-send.
+        DATA = 0x100,
+    }
+}
+
+open_code! {
+    /// What a message from the server is.
+    MsgKind {
+        /// The reply to a request; returns credits.
+        REPLY = 1,
+        /// Permission to send the data part of a request larger than the eager limit.
+        CLEAR_TO_SEND = 2,
+    }
+}
+
+open_code! {
+    /// A protocol error code, carried in a reply's `status`.
+    ///
+    /// The codes below 0x1000 have the numbers of the generic Linux errno
+    /// values of the same name; [`ErrorCode::to_errno`] and
+    /// [`ErrorCode::from_errno`] give the fixed mapping for Linux hosts.
+    /// Codes from 0x1000 are the protocol's own.
+    ErrorCode {
+        /// Success.
+        OK = 0,
+        /// Operation not permitted (EPERM).
+        PERM = 1,
+        /// No such file or directory (ENOENT).
+        NOENT = 2,
+        /// Input/output error (EIO).
+        IO = 5,
+        /// No such device or address (ENXIO).
+        NXIO = 6,
+        /// Bad handle (EBADF).
+        BADF = 9,
+        /// Out of memory (ENOMEM).
+        NOMEM = 12,
+        /// Permission denied (EACCES).
+        ACCES = 13,
+        /// Device or resource busy (EBUSY).
+        BUSY = 16,
+        /// File exists (EEXIST).
+        EXIST = 17,
+        /// Cross-device link (EXDEV).
+        XDEV = 18,
+        /// No such device (ENODEV).
+        NODEV = 19,
+        /// Not a directory (ENOTDIR).
+        NOTDIR = 20,
+        /// Is a directory (EISDIR).
+        ISDIR = 21,
+        /// Invalid argument (EINVAL).
+        INVAL = 22,
+        /// Too many open files (EMFILE).
+        MFILE = 24,
+        /// Text file busy (ETXTBSY).
+        TXTBSY = 26,
+        /// File too large (EFBIG).
+        FBIG = 27,
+        /// No space left on device (ENOSPC).
+        NOSPC = 28,
+        /// Illegal seek (ESPIPE).
+        SPIPE = 29,
+        /// Read-only file system (EROFS).
+        ROFS = 30,
+        /// Too many links (EMLINK).
+        MLINK = 31,
+        /// Result too large (ERANGE).
+        RANGE = 34,
+        /// Resource deadlock would occur (EDEADLK).
+        DEADLK = 35,
+        /// File name too long (ENAMETOOLONG).
+        NAMETOOLONG = 36,
+        /// No locks available (ENOLCK).
+        NOLCK = 37,
+        /// Function not implemented (ENOSYS).
+        NOSYS = 38,
+        /// Directory not empty (ENOTEMPTY).
+        NOTEMPTY = 39,
+        /// Too many levels of symbolic links (ELOOP).
+        LOOP = 40,
+        /// Try again (EAGAIN).
+        AGAIN = 11,
+        /// No data available (ENODATA).
+        NODATA = 61,
+        /// Value too large for defined data type (EOVERFLOW).
+        OVERFLOW = 75,
+        /// Operation not supported (EOPNOTSUPP).
+        NOTSUP = 95,
+        /// Disk quota exceeded (EDQUOT).
+        DQUOT = 122,
+        /// The request was malformed; the session stays usable.
+        PROTOCOL = 0x1000,
+        /// The operation is not known to the server.
+        UNSUPPORTED = 0x1001,
+        /// A data part exceeded what the server accepts (the eager limit without rendezvous, or its maximum I/O size).
+        TOO_LARGE = 0x1002,
+        /// The path would leave the export.
+        ESCAPE = 0x1003,
+    }
+}
+
+impl ErrorCode {
+    /// Whether this is [`ErrorCode::OK`].
+    pub const fn is_ok(self) -> bool {
+        self.0 == 0
+    }
+}
+
+bit_flags! {
+    /// How to open a file; the protocol's own bits, not a host's `O_*` values.
+    OpenFlags {
+        /// Open for reading.
+        READ = 1 << 0,
+        /// Open for writing.
+        WRITE = 1 << 1,
+        /// Create the file if it does not exist.
+        CREATE = 1 << 2,
+        /// With [`OpenFlags::CREATE`], fail if the file exists.
+        EXCL = 1 << 3,
+        /// Truncate the file to zero length.
+        TRUNC = 1 << 4,
+        /// Every write goes to the end of the file, placed by the server.
+        APPEND = 1 << 5,
+        /// Fail unless the path names a directory.
+        DIRECTORY = 1 << 6,
+        /// Fail with [`ErrorCode::LOOP`] if the last component is a symbolic link.
+        NOFOLLOW = 1 << 7,
+        /// Open the object for reference only (as `O_PATH`): no reads or writes.
+        PATH = 1 << 8,
+        /// Writes are synchronous.
+        SYNC = 1 << 9,
+    }
+}
+
+bit_flags! {
+    /// Modifiers of path operations.
+    PathFlags {
+        /// Do not follow a symbolic link in the last component.
+        NOFOLLOW = 1 << 0,
+        /// With [`OpCode::UNLINK`], remove a directory.
+        REMOVEDIR = 1 << 1,
+        /// With [`OpCode::FSYNC`], flush data only.
+        DATASYNC = 1 << 2,
+        /// With [`OpCode::RENAME`], fail if the target exists.
+        NOREPLACE = 1 << 3,
+        /// With [`OpCode::RENAME`], swap the two names atomically.
+        EXCHANGE = 1 << 4,
+        /// With [`OpCode::ACCESS`], check with the effective rather than the real identity.
+        EACCESS = 1 << 5,
+    }
+}
+
+bit_flags! {
+    /// The permissions [`OpCode::ACCESS`] checks; the empty set checks existence.
+    AccessMode {
+        /// Execute (search, for a directory).
+        EXEC = 1,
+        /// Write.
+        WRITE = 2,
+        /// Read.
+        READ = 4,
+    }
+}
+
+bit_flags! {
+    /// Which fields of an [`Attr`](crate::Attr) are valid.
+    AttrMask {
+        /// File type bits of `mode`.
+        TYPE = 1 << 0,
+        /// Permission bits of `mode`.
+        MODE = 1 << 1,
+        /// `nlink`.
+        NLINK = 1 << 2,
+        /// `uid`.
+        UID = 1 << 3,
+        /// `gid`.
+        GID = 1 << 4,
+        /// `atime`.
+        ATIME = 1 << 5,
+        /// `mtime`.
+        MTIME = 1 << 6,
+        /// `ctime`.
+        CTIME = 1 << 7,
+        /// `ino`.
+        INO = 1 << 8,
+        /// `size`.
+        SIZE = 1 << 9,
+        /// `blocks`.
+        BLOCKS = 1 << 10,
+        /// `btime` (creation time).
+        BTIME = 1 << 11,
+    }
+}
+
+impl AttrMask {
+    /// The fields of `stat(2)`, which every server fills.
+    pub const BASIC: Self = Self(0x7ff);
+}
+
+bit_flags! {
+    /// Which fields of a [`SetAttr`](crate::SetAttr) to apply.
+    SetAttrMask {
+        /// Set the permission bits to `mode`.
+        MODE = 1 << 0,
+        /// Set the owner to `uid`.
+        UID = 1 << 1,
+        /// Set the group to `gid`.
+        GID = 1 << 2,
+        /// Truncate or extend to `size`.
+        SIZE = 1 << 3,
+        /// Set the access time to `atime`.
+        ATIME = 1 << 4,
+        /// Set the access time to the server's current time.
+        ATIME_NOW = 1 << 5,
+        /// Set the modification time to `mtime`.
+        MTIME = 1 << 6,
+        /// Set the modification time to the server's current time.
+        MTIME_NOW = 1 << 7,
+    }
+}
+
+open_code! {
+    /// The type of a file, as in the `S_IFMT` bits of a POSIX mode (these values are the same on every Unix).
+    FileType {
+        /// A FIFO.
+        FIFO = 0o010000,
+        /// A character device.
+        CHAR = 0o020000,
+        /// A directory.
+        DIR = 0o040000,
+        /// A block device.
+        BLOCK = 0o060000,
+        /// A regular file.
+        REGULAR = 0o100000,
+        /// A symbolic link.
+        SYMLINK = 0o120000,
+        /// A socket.
+        SOCKET = 0o140000,
+    }
+}
+
+impl FileType {
+    /// The mask of the type bits in a mode.
+    pub const MASK: u64 = 0o170000;
+
+    /// The type encoded in a mode's `S_IFMT` bits.
+    pub const fn from_mode(mode: u64) -> Self {
+        Self(mode & Self::MASK)
+    }
+
+    /// The `d_type` value of `readdir(3)` for this type (`DT_UNKNOWN`, 0, if unknown).
+    pub const fn to_dirent_type(self) -> u8 {
+        (self.0 >> 12) as u8 & 0xf
+    }
+
+    /// The type for a `d_type` value of `readdir(3)`.
+    pub const fn from_dirent_type(dtype: u8) -> Self {
+        Self(((dtype & 0xf) as u64) << 12)
+    }
+}
