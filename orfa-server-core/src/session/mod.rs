@@ -390,7 +390,7 @@ impl<N> Session<N> {
         let (major, minor) = unpack_version(hello.version.get());
         let mut answer = ServerHello {
             magic: MAGIC.into(),
-            version: pack_version(VERSION_MAJOR, minor.min(VERSION_MINOR)).into(),
+            version: pack_version(VERSION_MAJOR, common_minor(minor, VERSION_MINOR)).into(),
             eager_limit: self.config.eager_limit.into(),
             credits: self.config.credits.into(),
             max_io: self.config.max_io.into(),
@@ -474,6 +474,11 @@ impl<N> Session<N> {
         };
         Ok(())
     }
+}
+
+/// The minor version two peers of the same major both speak.
+fn common_minor(client: u16, server: u16) -> u16 {
+    if client < server { client } else { server }
 }
 
 /// Adds `n` to `filled`, capped at `cap`; returns whether the buffer is full.

@@ -1,0 +1,16 @@
+//! The harness the integration tests use: it builds the server binary and the
+//! preload library, starts servers on loopback or Unix sockets with an
+//! in-memory or native export, and runs unmodified programs against them.
+//!
+//! Every process it starts is stopped by its pid when its handle is dropped.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod artifacts;
+mod server;
+mod tree;
+
+pub use artifacts::{preload_library, server_binary, workspace_root, Artifacts};
+pub use server::{Export, Server, Transport};
+pub use tree::{listing, run_ok, sh, Listing};

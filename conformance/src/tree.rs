@@ -1,0 +1,60 @@
+//! Running local commands and describing directory trees for comparison.
+
+use std::process::{Command, Stdio};
+
+use crate::server::Server;
+
+/// Runs a shell script without the preload library; returns its output.
+pub fn sh(script: &str) -> std::process::Output {
+    Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .stdin(Stdio::null())
+        .output()
+        .expect("cannot run sh")
+}
+
+/// Runs a shell script without the preload library and panics with its
+/// output unless it succeeds; returns its stdout.
+pub fn run_ok(script: &str) -> String {
+    let out = sh(script);
+    assert!(
+        out.status.success(),
+        "local script failed ({}):\n{script}\n--- stdout\n{}\n--- stderr\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A sorted description of a tree: one line per entry with its relative
+/// path, type, size (files and links only: directory sizes differ between any
+/// two file systems), permission bits and modification time; and the SHA-256
+/// of every regular file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listing {
+    /// `find -printf` lines, sorted.
+    pub entries: String,
+    /// `sha256sum` lines, sorted by path.
+    pub checksums: String,
+}
+
+const FIND_FORMAT: &str = r"-printf '%P|%y|%s|%m|%T@|%l\n'";
+
+/// Describes the tree at `dir`, through `server`'s preload library when given.
+pub fn listing(server: Option<&Server>, dir: &str) -> Listing {
+    let entries_script = format!(
+        "cd / && find '{dir}' -mindepth 1 {FIND_FORMAT} | \
+         awk -F'|' 'BEGIN{{OFS=\"|\"}} $2==\"d\"{{$3=\"-\"}} {{print}}' | LC_ALL=C sort"
+    );
+    let sums_script = format!(
+        "find '{dir}' -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum | \
+         sed 's|  {dir}/|  |'"
+    );
+    let run = |script: &str| match server {
+        Some(s) => s.sh_ok(script),
+        None => run_ok(script),
+    };
+    Listing { entries: run(&entries_script), checksums: run(&sums_script) }
+}
