@@ -1,0 +1,86 @@
+//! The command line.
+
+use std::fmt;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
+
+use clap::Parser;
+
+/// The largest eager limit or I/O size accepted: the memory one session may
+/// hold is the credits times the larger of the two.
+const MAX_BUFFER: u64 = 256 * 1024 * 1024;
+
+/// Serves a file system to ORFA clients over TCP or Unix sockets.
+#[derive(Debug, Parser)]
+#[command(name = "orfa-server", version, about)]
+#[command(group = clap::ArgGroup::new("backend").required(true).args(["memory", "export"]))]
+pub(crate) struct Cli {
+    /// Where to listen: HOST:PORT (IPv4, or [IPv6]:PORT; port 0 picks a free
+    /// port) or unix:PATH. May be given several times.
+    #[arg(long, value_name = "ADDR", required = true, value_parser = parse_listen)]
+    pub(crate) listen: Vec<ListenAddr>,
+
+    /// Serve a new, empty in-memory file system.
+    #[arg(long)]
+    pub(crate) memory: bool,
+
+    /// Serve the directory DIR; no client can reach anything outside it.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) export: Option<PathBuf>,
+
+    /// The largest data part a request may carry without a rendezvous.
+    #[arg(long, value_name = "BYTES", default_value_t = orfa_wire::DEFAULT_EAGER_LIMIT,
+          value_parser = clap::value_parser!(u64).range(1..=MAX_BUFFER))]
+    pub(crate) eager_limit: u64,
+
+    /// How many requests a client may have outstanding.
+    #[arg(long, value_name = "N", default_value_t = orfa_wire::DEFAULT_CREDITS,
+          value_parser = clap::value_parser!(u64).range(1..=65_536))]
+    pub(crate) credits: u64,
+
+    /// The largest read or write one request may ask for.
+    #[arg(long, value_name = "BYTES", default_value_t = orfa_wire::DEFAULT_MAX_IO,
+          value_parser = clap::value_parser!(u64).range(1..=MAX_BUFFER))]
+    pub(crate) max_io: u64,
+}
+
+/// An address to listen on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ListenAddr {
+    /// A TCP address.
+    Tcp(SocketAddr),
+    /// A Unix stream socket's path.
+    Unix(PathBuf),
+}
+
+impl fmt::Display for ListenAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Tcp(addr) => write!(f, "{addr}"),
+            Self::Unix(path) => write!(f, "unix:{}", path.display()),
+        }
+    }
+}
+
+/// Parses `HOST:PORT` or `unix:PATH`.
+fn parse_listen(text: &str) -> Result<ListenAddr, String> {
+    if let Some(path) = text.strip_prefix("unix:") {
+        if path.is_empty() {
+            return Err("unix: needs a socket path".to_owned());
+        }
+        return Ok(ListenAddr::Unix(PathBuf::from(path)));
+    }
+    if let Ok(addr) = text.parse::<SocketAddr>() {
+        return Ok(ListenAddr::Tcp(addr));
+    }
+    let mut addrs = text
+        .to_socket_addrs()
+        .map_err(|e| format!("not HOST:PORT or unix:PATH ({e})"))?;
+    addrs
+        .next()
+        .map(ListenAddr::Tcp)
+        .ok_or_else(|| format!("{text} resolves to no address"))
+}
+
+#[cfg(test)]
+mod tests;

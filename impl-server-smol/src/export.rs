@@ -1,0 +1,66 @@
+//! The two exports a server can serve, behind one interface for connections.
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use orfa_server_core::{Context, MemFs, MemNode, Session};
+
+use crate::native::{NativeFs, NativeNode};
+
+/// A connection's access to the export: runs a session's requests on it.
+pub(crate) trait Export: Send + Sync + 'static {
+    /// The backend's open-file type, kept in the session's handle table.
+    type Node: Send + 'static;
+
+    /// Runs every complete request of `session`.
+    fn execute(&mut self, session: &mut Session<Self::Node>, cx: &Context);
+
+    /// Closes every handle `session` still holds.
+    fn release(&mut self, session: &mut Session<Self::Node>, cx: &Context);
+}
+
+/// The in-memory file system, one for all connections: each batch of
+/// requests runs with it locked.
+#[derive(Debug, Clone)]
+pub(crate) struct SharedMemFs(Arc<Mutex<MemFs>>);
+
+impl SharedMemFs {
+    /// A new, empty file system.
+    pub(crate) fn new(cx: &Context) -> Self {
+        Self(Arc::new(Mutex::new(MemFs::with_owner(
+            cx.now, cx.uid, cx.gid,
+        ))))
+    }
+
+    /// Runs `f` with the file system locked. A panic elsewhere while it was
+    /// locked cannot have left it half-changed in a way that matters more
+    /// than stopping every client, so a poisoned lock is taken over.
+    fn with<R>(&self, f: impl FnOnce(&mut MemFs) -> R) -> R {
+        let mut fs = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        f(&mut fs)
+    }
+}
+
+impl Export for SharedMemFs {
+    type Node = MemNode;
+
+    fn execute(&mut self, session: &mut Session<MemNode>, cx: &Context) {
+        self.with(|fs| session.execute(cx, fs));
+    }
+
+    fn release(&mut self, session: &mut Session<MemNode>, cx: &Context) {
+        self.with(|fs| session.release(cx, fs));
+    }
+}
+
+/// Each connection has its own clone of the native export (sharing its root).
+impl Export for NativeFs {
+    type Node = NativeNode;
+
+    fn execute(&mut self, session: &mut Session<NativeNode>, cx: &Context) {
+        session.execute(cx, self);
+    }
+
+    fn release(&mut self, session: &mut Session<NativeNode>, cx: &Context) {
+        session.release(cx, self);
+    }
+}

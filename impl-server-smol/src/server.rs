@@ -1,0 +1,107 @@
+//! The server's life: bind, announce, serve until SIGINT or SIGTERM, clean up.
+
+use std::error::Error;
+use std::sync::Arc;
+
+use async_signal::{Signal, Signals};
+use futures_lite::StreamExt;
+use orfa_server_core::Config;
+use smol::Executor;
+
+use crate::cli::Cli;
+use crate::clock;
+use crate::export::{Export, SharedMemFs};
+use crate::listen::Listener;
+use crate::native::{self, NativeFs};
+
+/// The most threads running connections; backend calls run inline on them,
+/// so more than one keeps a slow disk call from stalling every client.
+const MAX_THREADS: usize = 8;
+
+/// Runs the server the command line describes; returns after a stop signal.
+pub(crate) fn run(cli: Cli) -> Result<(), Box<dyn Error>> {
+    let config = Config {
+        eager_limit: cli.eager_limit,
+        credits: cli.credits,
+        max_io: cli.max_io,
+        ..Config::default()
+    };
+    let listeners = cli
+        .listen
+        .iter()
+        .map(|addr| Listener::bind(addr).map_err(|e| format!("cannot listen on {addr}: {e}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    // Registered before the first "listening" line, so that a signal sent by
+    // whoever reads that line is never missed.
+    let signals = Signals::new([Signal::Term, Signal::Int])?;
+
+    match &cli.export {
+        Some(dir) => {
+            let dir = dir
+                .canonicalize()
+                .map_err(|e| format!("cannot export {}: {e}", dir.display()))?;
+            let fs =
+                NativeFs::new(&dir).map_err(|e| format!("cannot export {}: {e}", dir.display()))?;
+            // Clients send modes with their own umask applied. Set after the
+            // sockets were made, so these keep the operator's umask.
+            native::set_umask(0);
+            match native::raise_fd_limit() {
+                Ok(limit) => tracing::debug!("up to {limit} open descriptors"),
+                Err(e) => tracing::debug!("cannot raise the descriptor limit: {e}"),
+            }
+            serve(
+                listeners,
+                signals,
+                fs,
+                config,
+                &format!("export {}", dir.display()),
+            )
+        }
+        None => serve(
+            listeners,
+            signals,
+            SharedMemFs::new(&clock::context()),
+            config,
+            "memory export",
+        ),
+    }
+}
+
+/// Serves `export` on every listener until a signal arrives.
+fn serve<E: Export + Clone>(
+    listeners: Vec<Listener>,
+    mut signals: Signals,
+    export: E,
+    config: Config,
+    label: &str,
+) -> Result<(), Box<dyn Error>> {
+    let ex = Arc::new(Executor::new());
+    let threads = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .clamp(2, MAX_THREADS);
+    for i in 1..threads {
+        let ex = Arc::clone(&ex);
+        std::thread::Builder::new()
+            .name(format!("orfa-worker-{i}"))
+            .spawn(move || smol::block_on(ex.run(smol::future::pending::<()>())))?;
+    }
+
+    let listeners: Vec<_> = listeners.into_iter().map(Arc::new).collect();
+    for listener in &listeners {
+        tracing::info!("listening on {} ({label})", listener.local_addr());
+        let task = Arc::clone(listener).accept_loop(Arc::clone(&ex), export.clone(), config);
+        ex.spawn(task).detach();
+    }
+
+    let signal = smol::block_on(ex.run(signals.next()));
+    let name = match signal {
+        Some(Ok(Signal::Term)) => "SIGTERM",
+        Some(Ok(Signal::Int)) => "SIGINT",
+        _ => "a signal",
+    };
+    tracing::info!("received {name}, shutting down");
+    for listener in &listeners {
+        listener.remove_socket_file();
+    }
+    Ok(())
+}
