@@ -22,15 +22,15 @@ fn archive() -> PathBuf {
     path
 }
 
-/// `ls -l` and `stat` of a directory's files and subdirectories, with the
-/// fields two file systems legitimately differ in (directory sizes and block
-/// counts) blanked.
+/// `ls -l` and `stat` of a directory's files and subdirectories, without
+/// what two extractions legitimately differ in: directory sizes, and access
+/// times (tar sets them to the time of extraction).
 fn ls_and_stat(server: Option<&Server>, dir: &str) -> String {
     let script = format!(
         "cd / && ls -l --time-style=full-iso '{dir}' | grep -v '^total' | \
          awk '/^d/{{$5=\"-\"}} {{print}}' && \
          find '{dir}' -maxdepth 2 -mindepth 1 | LC_ALL=C sort | while read -r f; do \
-           stat -c '%F|%a|%U|%G|%y|%Y|%X|%h' \"$f\"; \
+           stat -c '%F|%a|%U|%G|%y|%Y|%h' \"$f\"; \
            [ -d \"$f\" ] || stat -c '%s|%b' \"$f\"; done"
     );
     match server {
