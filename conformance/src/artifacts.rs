@@ -44,7 +44,10 @@ impl Artifacts {
 
     fn of(profile: &str) -> Self {
         let dir = target_dir().join(profile);
-        let this = Self { server: dir.join("orfa-server"), preload: dir.join("liborfa_preload.so") };
+        let this = Self {
+            server: dir.join("orfa-server"),
+            preload: dir.join("liborfa_preload.so"),
+        };
         for path in [&this.server, &this.preload] {
             assert!(path.exists(), "{} was not built", path.display());
         }
@@ -55,13 +58,24 @@ impl Artifacts {
 fn build(profile: &str) {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
-    cmd.current_dir(workspace_root())
-        .args(["build", "-q", "-p", "impl-server-smol", "-p", "impl-preload"]);
+    cmd.current_dir(workspace_root()).args([
+        "build",
+        "-q",
+        "-p",
+        "impl-server-smol",
+        "-p",
+        "impl-preload",
+    ]);
     if profile != "debug" {
         cmd.args(["--profile", profile]);
     }
-    let status = cmd.status().expect("cannot run cargo to build the artifacts under test");
-    assert!(status.success(), "building orfa-server and liborfa_preload.so ({profile}) failed");
+    let status = cmd
+        .status()
+        .expect("cannot run cargo to build the artifacts under test");
+    assert!(
+        status.success(),
+        "building orfa-server and liborfa_preload.so ({profile}) failed"
+    );
 }
 
 /// The `orfa-server` binary, built if needed.

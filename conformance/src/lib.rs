@@ -11,6 +11,6 @@ mod artifacts;
 mod server;
 mod tree;
 
-pub use artifacts::{preload_library, server_binary, workspace_root, Artifacts};
+pub use artifacts::{Artifacts, preload_library, server_binary, workspace_root};
 pub use server::{Export, Server, Transport};
-pub use tree::{listing, run_ok, sh, Listing};
+pub use tree::{Listing, listing, run_ok, sh};

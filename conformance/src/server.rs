@@ -94,9 +94,19 @@ impl Server {
         };
         let (name, servers_env) = match transport {
             Transport::Tcp => (addr, None),
-            Transport::Unix => ("testsrv".to_string(), Some(format!("testsrv=unix:{}", socket.display()))),
+            Transport::Unix => (
+                "testsrv".to_string(),
+                Some(format!("testsrv=unix:{}", socket.display())),
+            ),
         };
-        Server { child, name, servers_env, artifacts, _dir: dir, log }
+        Server {
+            child,
+            name,
+            servers_env,
+            artifacts,
+            _dir: dir,
+            log,
+        }
     }
 
     /// The remote root path of the export, `/REMOTE@NAME`.
@@ -198,7 +208,11 @@ fn copy_log(stderr: std::process::ChildStderr, log: &Path, tx: mpsc::Sender<Stri
         let _ = writeln!(file, "{line}");
         if let Some(rest) = line.split("listening on ").nth(1) {
             if let Some(tx) = tx.take() {
-                let addr = rest.split_whitespace().next().unwrap_or_default().to_string();
+                let addr = rest
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
                 let _ = tx.send(addr);
             }
         }

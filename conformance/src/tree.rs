@@ -56,5 +56,8 @@ pub fn listing(server: Option<&Server>, dir: &str) -> Listing {
         Some(s) => s.sh_ok(script),
         None => run_ok(script),
     };
-    Listing { entries: run(&entries_script), checksums: run(&sums_script) }
+    Listing {
+        entries: run(&entries_script),
+        checksums: run(&sums_script),
+    }
 }

@@ -1,6 +1,6 @@
 //! A native export is a jail: no symbolic link or `..` reaches outside it.
 
-use conformance::{run_ok, Export, Server, Transport};
+use conformance::{Export, Server, Transport, run_ok};
 
 #[test]
 fn symlinks_and_dotdot_cannot_leave_the_export() {
@@ -33,8 +33,14 @@ fn symlinks_and_dotdot_cannot_leave_the_export() {
             "{what}: `{script}` failed without a clear error: {err}"
         );
     }
-    assert!(!outside.join("new").exists(), "a file was created outside the export");
-    assert!(!top.path().join("made").exists(), "a directory was created outside the export");
+    assert!(
+        !outside.join("new").exists(),
+        "a file was created outside the export"
+    );
+    assert!(
+        !top.path().join("made").exists(),
+        "a directory was created outside the export"
+    );
 
     // The links themselves are ordinary entries of the export.
     let links = server.sh_ok("readlink $R/etc $R/sub/up");

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use conformance::{listing, run_ok, Export, Server, Transport};
+use conformance::{Export, Server, Transport, listing, run_ok};
 
 /// The archive: a real source distribution (Django 4.2.16, 6725 files in
 /// 3192 directories) that `.ci/run` fetches from PyPI.
@@ -46,16 +46,30 @@ fn extract_list_copy_remove(server: &Server, export_dir: Option<&std::path::Path
     let back = work.path().join("back");
     let (local, back) = (local.display().to_string(), back.display().to_string());
     let archive = archive.display().to_string();
-    run_ok(&format!("mkdir '{local}' && tar -xzf '{archive}' -C '{local}'"));
+    run_ok(&format!(
+        "mkdir '{local}' && tar -xzf '{archive}' -C '{local}'"
+    ));
 
     let remote = format!("{}/tree", server.root());
-    server.sh_ok(&format!("mkdir '{remote}' && tar -xzf '{archive}' -C '{remote}'"));
+    server.sh_ok(&format!(
+        "mkdir '{remote}' && tar -xzf '{archive}' -C '{remote}'"
+    ));
 
     let want = listing(None, &local);
-    assert!(want.entries.lines().count() > 9000, "archive too small: {}", want.entries.len());
+    assert!(
+        want.entries.lines().count() > 9000,
+        "archive too small: {}",
+        want.entries.len()
+    );
     let got = listing(Some(server), &remote);
-    assert_eq!(got.entries, want.entries, "find listing of the remote tree differs");
-    assert_eq!(got.checksums, want.checksums, "sha256sum of the remote tree differs");
+    assert_eq!(
+        got.entries, want.entries,
+        "find listing of the remote tree differs"
+    );
+    assert_eq!(
+        got.checksums, want.checksums,
+        "sha256sum of the remote tree differs"
+    );
 
     let top = "Django-4.2.16/django";
     assert_eq!(
@@ -66,7 +80,10 @@ fn extract_list_copy_remove(server: &Server, export_dir: Option<&std::path::Path
 
     if let Some(dir) = export_dir {
         let on_disk = listing(None, &format!("{}/tree", dir.display()));
-        assert_eq!(on_disk, want, "files in the export directory differ from a local extraction");
+        assert_eq!(
+            on_disk, want,
+            "files in the export directory differ from a local extraction"
+        );
     }
 
     server.sh_ok(&format!("diff -r '{local}' '{remote}'"));

@@ -28,7 +28,10 @@ const METRICS: [(&str, &str, bool); 5] = [
 ];
 
 fn main() -> ExitCode {
-    let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
     let iters = args.first().copied().unwrap_or(20_000);
     let mib = args.get(1).copied().unwrap_or(256);
     let artifacts = Artifacts::release();
@@ -42,7 +45,10 @@ fn main() -> ExitCode {
     println!("orfa-bench: {iters} iterations per latency, {mib} MiB per bandwidth figure");
     for (placement, prefix) in [
         ("unpinned (client and server free on every vCPU)", &[][..]),
-        ("pinned (client and server both on vCPU 0)", &["taskset", "-c", "0"][..]),
+        (
+            "pinned (client and server both on vCPU 0)",
+            &["taskset", "-c", "0"][..],
+        ),
     ] {
         match run_placement(&artifacts, &probe, prefix, iters, mib) {
             Ok(columns) => print_table(placement, &columns),
@@ -77,9 +83,14 @@ fn parse(out: &[u8]) -> Figures {
 }
 
 fn run_probe(mut cmd: Command, what: &str) -> Result<Figures, String> {
-    let out = cmd.output().map_err(|e| format!("{what}: cannot run the probe: {e}"))?;
+    let out = cmd
+        .output()
+        .map_err(|e| format!("{what}: cannot run the probe: {e}"))?;
     if !out.status.success() {
-        return Err(format!("{what}: {}", String::from_utf8_lossy(&out.stderr).trim()));
+        return Err(format!(
+            "{what}: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
     }
     Ok(parse(&out.stdout))
 }
@@ -96,7 +107,8 @@ fn run_placement(
 
     let server = Server::start_with(artifacts.clone(), Export::Memory, Transport::Tcp, prefix);
     let mut cmd = command(prefix, probe);
-    cmd.args(["fs", &server.root(), &n, &m]).env("LD_PRELOAD", &artifacts.preload);
+    cmd.args(["fs", &server.root(), &n, &m])
+        .env("LD_PRELOAD", &artifacts.preload);
     columns.push(("orfa preload", run_probe(cmd, "orfa preload")?));
     drop(server);
 
@@ -131,7 +143,10 @@ fn print_table(placement: &str, columns: &[(&str, Figures)]) {
         print!("{name:>14}");
     }
     for (name, _) in &columns[1..] {
-        print!("{:>16}", format!("orfa/{}", name.split(' ').last().unwrap_or(name)));
+        print!(
+            "{:>16}",
+            format!("orfa/{}", name.rsplit(' ').next().unwrap_or(name))
+        );
     }
     println!();
     for (key, label, lower_is_better) in METRICS {
@@ -149,6 +164,13 @@ fn print_table(placement: &str, columns: &[(&str, Figures)]) {
                 _ => print!("{:>16}", "-"),
             }
         }
-        println!("{}", if lower_is_better { "   (lower is better)" } else { "   (higher is better)" });
+        println!(
+            "{}",
+            if lower_is_better {
+                "   (lower is better)"
+            } else {
+                "   (higher is better)"
+            }
+        );
     }
 }

@@ -45,7 +45,11 @@ fn main() -> ExitCode {
 }
 
 /// Times `op` `iters` times and prints the median in microseconds.
-fn latency(name: &str, iters: usize, mut op: impl FnMut(usize) -> Result<(), String>) -> Result<(), String> {
+fn latency(
+    name: &str,
+    iters: usize,
+    mut op: impl FnMut(usize) -> Result<(), String>,
+) -> Result<(), String> {
     for i in 0..iters.min(100) {
         op(i)?;
     }
@@ -62,7 +66,11 @@ fn latency(name: &str, iters: usize, mut op: impl FnMut(usize) -> Result<(), Str
 }
 
 /// Runs `op` once and prints `mib` MiB over its duration as MiB/s.
-fn bandwidth(name: &str, mib: usize, op: impl FnOnce() -> Result<(), String>) -> Result<(), String> {
+fn bandwidth(
+    name: &str,
+    mib: usize,
+    op: impl FnOnce() -> Result<(), String>,
+) -> Result<(), String> {
     let start = Instant::now();
     op()?;
     println!("{name} {:.1}", mib as f64 / start.elapsed().as_secs_f64());
@@ -81,8 +89,12 @@ fn fs_probe(dir: &str, iters: usize, mib: usize) -> Result<(), String> {
     let seq = format!("{base}/seq");
     fs::write(&small, vec![7u8; MIB]).map_err(ctx("write", &small))?;
 
-    latency("stat_us", iters, |_| fs::metadata(&small).map(drop).map_err(ctx("stat", &small)))?;
-    latency("open_close_us", iters, |_| File::open(&small).map(drop).map_err(ctx("open", &small)))?;
+    latency("stat_us", iters, |_| {
+        fs::metadata(&small).map(drop).map_err(ctx("stat", &small))
+    })?;
+    latency("open_close_us", iters, |_| {
+        File::open(&small).map(drop).map_err(ctx("open", &small))
+    })?;
     let file = File::open(&small).map_err(ctx("open", &small))?;
     let mut buf = vec![0u8; 4096];
     latency("pread_4k_us", iters, |i| {
@@ -96,7 +108,11 @@ fn fs_probe(dir: &str, iters: usize, mib: usize) -> Result<(), String> {
 
     let block = vec![0x5au8; MIB];
     bandwidth("write_1m_mibs", mib, || {
-        let mut f = OpenOptions::new().write(true).create(true).truncate(true).open(&seq);
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&seq);
         let f = f.as_mut().map_err(|e| format!("create {seq}: {e}"))?;
         for _ in 0..mib {
             f.write_all(&block).map_err(ctx("write", &seq))?;
@@ -141,8 +157,10 @@ fn echo() -> Result<(), String> {
         if req_len < 16 || req_len > req.len() || reply_len > reply.len() {
             return Err(format!("bad lengths {req_len} {reply_len}"));
         }
-        conn.read_exact(&mut req[16..req_len]).map_err(|e| e.to_string())?;
-        conn.write_all(&reply[..reply_len]).map_err(|e| e.to_string())?;
+        conn.read_exact(&mut req[16..req_len])
+            .map_err(|e| e.to_string())?;
+        conn.write_all(&reply[..reply_len])
+            .map_err(|e| e.to_string())?;
     }
 }
 
@@ -171,6 +189,10 @@ fn ping(port: u16, iters: usize, mib: usize) -> Result<(), String> {
         round(REQUEST, REPLY)
     })?;
     latency("pread_4k_us", iters, |_| round(REQUEST, REPLY + 4096))?;
-    bandwidth("write_1m_mibs", mib, || (0..mib).try_for_each(|_| round(REQUEST + MIB, REPLY)))?;
-    bandwidth("read_1m_mibs", mib, || (0..mib).try_for_each(|_| round(REQUEST, REPLY + MIB)))
+    bandwidth("write_1m_mibs", mib, || {
+        (0..mib).try_for_each(|_| round(REQUEST + MIB, REPLY))
+    })?;
+    bandwidth("read_1m_mibs", mib, || {
+        (0..mib).try_for_each(|_| round(REQUEST, REPLY + MIB))
+    })
 }

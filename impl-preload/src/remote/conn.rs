@@ -1,0 +1,250 @@
+//! One blocking connection to a server: the handshake, and requests framed
+//! by the client core, sent and received with raw system calls.
+
+use libc::c_int;
+use orfa_client_core::{
+    Client, Incoming, Limits, REPLY_HEADER_LEN, Reply, Request, SERVER_HELLO_LEN, SendError,
+    client_hello, parse_server_hello,
+};
+use orfa_wire::ErrorCode;
+
+use super::addr::{self, Addr};
+use super::sys::{self, Errno};
+
+/// How long the server may take to answer the hello.
+const HELLO_TIMEOUT_SECS: libc::time_t = 3;
+
+/// Why a call did not succeed.
+#[derive(Debug)]
+pub(super) enum Failure {
+    /// The request failed; the connection is fine.
+    Errno(Errno),
+    /// The connection is unusable (closed, reset, out of step); drop it.
+    Broken(String),
+}
+
+impl Failure {
+    fn io(errno: Errno) -> Self {
+        match errno {
+            libc::ECONNRESET => Self::Broken(String::from("connection lost")),
+            e => Self::Broken(format!("connection lost: {}", addr::describe(e))),
+        }
+    }
+
+    fn remote(code: ErrorCode) -> Self {
+        Self::Errno(code.to_errno())
+    }
+}
+
+impl From<SendError> for Failure {
+    fn from(e: SendError) -> Self {
+        match e {
+            // One request at a time never runs out of credits: being out is a bug or a
+            // server that returns none, and the connection cannot go on either way.
+            SendError::NoCredits | SendError::Closed => Self::Broken(e.to_string()),
+            other => Self::remote(other.code()),
+        }
+    }
+}
+
+impl From<orfa_client_core::ProtocolError> for Failure {
+    fn from(e: orfa_client_core::ProtocolError) -> Self {
+        Self::Broken(format!("protocol error: {e}"))
+    }
+}
+
+/// A connected, greeted session.
+pub(super) struct Conn {
+    fd: c_int,
+    /// The process that made the connection.
+    pid: i32,
+    /// The socket's (device, inode), to recognise it before closing it.
+    identity: Option<(u64, u64)>,
+    core: Client,
+    /// Receives reply data that does not go to a caller's buffer.
+    scratch: Vec<u8>,
+}
+
+impl Conn {
+    /// Connects to `addr` and runs the handshake.
+    pub(super) fn open(addr: &Addr) -> Result<Self, String> {
+        let fd = addr::connect(addr)?;
+        let mut conn = Self {
+            fd,
+            pid: sys::getpid(),
+            identity: sys::identity(fd),
+            core: Client::new(Limits::default()),
+            scratch: Vec::new(),
+        };
+        conn.core = Client::new(conn.handshake()?);
+        Ok(conn)
+    }
+
+    fn handshake(&mut self) -> Result<Limits, String> {
+        let fail = |e: Errno| format!("handshake: {}", addr::describe(e));
+        sys::send_all(self.fd, &[&client_hello()]).map_err(fail)?;
+        let timeout = libc::timeval {
+            tv_sec: HELLO_TIMEOUT_SECS,
+            tv_usec: 0,
+        };
+        sys::setsockopt(self.fd, libc::SOL_SOCKET, libc::SO_RCVTIMEO, &timeout).map_err(fail)?;
+        let mut hello = [0u8; SERVER_HELLO_LEN];
+        sys::recv_exact(self.fd, &mut hello).map_err(|e| match e {
+            libc::EAGAIN => String::from("handshake: no answer from the server"),
+            e => fail(e),
+        })?;
+        let forever = libc::timeval {
+            tv_sec: 0,
+            tv_usec: 0,
+        };
+        sys::setsockopt(self.fd, libc::SOL_SOCKET, libc::SO_RCVTIMEO, &forever).map_err(fail)?;
+        parse_server_hello(&hello).map_err(|e| e.to_string())
+    }
+
+    /// The descriptor of the socket.
+    pub(super) fn fd(&self) -> c_int {
+        self.fd
+    }
+
+    /// The process that made the connection.
+    pub(super) fn pid(&self) -> i32 {
+        self.pid
+    }
+
+    /// The session's limits.
+    pub(super) fn limits(&self) -> Limits {
+        self.core.limits()
+    }
+
+    /// Sends one request and waits for its reply. Reply data lands in an
+    /// internal buffer the result borrows.
+    pub(super) fn call(&mut self, req: &Request<'_>) -> Result<Reply<&[u8]>, Failure> {
+        let out = self.core.send(req)?;
+        sys::send_all(self.fd, &out.slices()).map_err(Failure::io)?;
+        loop {
+            let head = self.recv_header()?;
+            match self.core.on_header(&head)? {
+                Incoming::ClearToSend(frame) => {
+                    let [first, second] = out.parts();
+                    sys::send_all(self.fd, &[&frame.header, first, second]).map_err(Failure::io)?;
+                }
+                Incoming::Reply(head) => {
+                    let len =
+                        usize::try_from(head.data_len).map_err(|_| Failure::io(libc::EPROTO))?;
+                    self.scratch.resize(len, 0);
+                    let data = self.scratch.get_mut(..len).unwrap_or_default();
+                    sys::recv_exact(self.fd, data).map_err(Failure::io)?;
+                    let done = self
+                        .core
+                        .on_data(self.scratch.get(..len).unwrap_or_default())?;
+                    if done.tag != out.tag() {
+                        return Err(Failure::Broken(format!("reply for tag {}", done.tag)));
+                    }
+                    return done.result.map_err(Failure::remote);
+                }
+            }
+        }
+    }
+
+    fn recv_header(&mut self) -> Result<[u8; REPLY_HEADER_LEN], Failure> {
+        let mut head = [0u8; REPLY_HEADER_LEN];
+        sys::recv_exact(self.fd, &mut head).map_err(Failure::io)?;
+        Ok(head)
+    }
+
+    /// Reads into `buf` at `offset`: one `READ` per `max_io` bytes, as many
+    /// in flight as the credits allow, each reply received straight into its
+    /// part of `buf`. Returns the bytes read up to the first short part.
+    pub(super) fn read(
+        &mut self,
+        handle: u64,
+        offset: u64,
+        buf: &mut [u8],
+    ) -> Result<usize, Failure> {
+        let max = usize::try_from(self.core.limits().max_io).unwrap_or(usize::MAX);
+        let count = buf.len().div_ceil(max).max(1);
+        let mut parts: Vec<ReadPart> = Vec::with_capacity(count.min(self.core.credits() as usize));
+        let mut waiting = 0usize;
+        let mut stop = false;
+        loop {
+            while parts.len() < count && !stop && self.core.credits() > 0 {
+                let start = parts.len() * max;
+                let asked = max.min(buf.len() - start);
+                let req = Request::Read {
+                    handle,
+                    offset: offset + start as u64,
+                    count: asked as u64,
+                };
+                let out = self.core.send(&req)?;
+                sys::send_all(self.fd, &out.slices()).map_err(Failure::io)?;
+                parts.push(ReadPart {
+                    tag: out.tag(),
+                    start,
+                    asked,
+                    outcome: None,
+                });
+                waiting += 1;
+            }
+            if waiting == 0 {
+                break;
+            }
+            let head = self.recv_header()?;
+            let Incoming::Reply(head) = self.core.on_header(&head)? else {
+                return Err(Failure::Broken(String::from("clear-to-send for a read")));
+            };
+            let Some(part) = parts.iter_mut().find(|p| p.tag == head.tag) else {
+                return Err(Failure::Broken(format!("reply for tag {}", head.tag)));
+            };
+            // The core checked that data_len is at most the count asked.
+            let end = part.start + head.data_len as usize;
+            let dst = buf
+                .get_mut(part.start..end)
+                .ok_or_else(|| Failure::io(libc::EPROTO))?;
+            sys::recv_exact(self.fd, dst).map_err(Failure::io)?;
+            let outcome = match self.core.on_data(dst)?.result {
+                Ok(Reply::Read(data)) => Ok(data.len()),
+                Ok(_) => Err(libc::EPROTO),
+                Err(code) => Err(code.to_errno()),
+            };
+            // Past a short or failed part the file has ended: ask no more.
+            stop |= outcome != Ok(part.asked);
+            part.outcome = Some(outcome);
+            waiting -= 1;
+        }
+        let mut total = 0;
+        for part in &parts {
+            match part.outcome {
+                Some(Ok(n)) => {
+                    total += n;
+                    if n < part.asked {
+                        break;
+                    }
+                }
+                Some(Err(e)) if total == 0 => return Err(Failure::Errno(e)),
+                _ => break,
+            }
+        }
+        Ok(total)
+    }
+}
+
+/// One `READ` of a split read.
+struct ReadPart {
+    tag: u64,
+    /// Where its data goes in the caller's buffer.
+    start: usize,
+    /// Bytes asked.
+    asked: usize,
+    /// Bytes read or the errno, once answered.
+    outcome: Option<Result<usize, Errno>>,
+}
+
+impl Drop for Conn {
+    /// Closes the socket, but only if the descriptor is still this socket: in
+    /// a child after `fork` the number may have been closed and reused.
+    fn drop(&mut self) {
+        if self.identity.is_some() && sys::identity(self.fd) == self.identity {
+            sys::close(self.fd);
+        }
+    }
+}

@@ -1,0 +1,467 @@
+//! Blocking calls to ORFA servers: one connection per server per process.
+//!
+//! Every function here performs one call and returns the result or a Linux
+//! errno. A read or write larger than the server's `max_io` is split here
+//! (reads pipelined up to the credits, writes one part after the other, each
+//! part above the eager limit through a rendezvous). Connections are made
+//! lazily on first use, use raw system calls only (never the library's own
+//! wrappers), block signals for the duration of a request, and are re-made in
+//! a child after `fork` (a child never writes into its parent's connection).
+//!
+//! CONTRACT between the interposition layer and this module (signatures are
+//! fixed): errors are positive errno values. A server that cannot be reached
+//! or that drops the connection gives `EIO`, with one line on standard error
+//! per server and process; the next call connects again, and handles from
+//! the lost connection are then unknown to the server.
+//!
+//! The parts: `addr` (names, `ORFA_SERVERS`, connecting), `conn` (one
+//! session over the client core), `registry` (the table of servers), `sys`
+//! (the raw system calls).
+
+mod addr;
+mod conn;
+mod registry;
+mod sys;
+
+#[cfg(test)]
+mod tests;
+
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use orfa_client_core::{Reply, Request};
+use orfa_wire::{AccessMode, Attr, DirEntryIter, FsAttr, OpenFlags, PathFlags, SetAttr};
+
+use addr::Addr;
+use conn::{Conn, Failure};
+
+/// A positive Linux errno value.
+pub(crate) type Errno = i32;
+
+/// The result of a remote call.
+pub(crate) type RResult<T> = Result<T, Errno>;
+
+/// How long after a failed connection attempt calls fail at once, without trying again.
+const RETRY_AFTER: Duration = Duration::from_secs(1);
+
+/// The largest directory batch asked for at once.
+const READDIR_BATCH: u64 = 32 * 1024;
+
+/// A server as named in `/REMOTE@NAME/`: `host:port`, a bare host (default
+/// port), `[v6]:port`, or a name configured in `ORFA_SERVERS`.
+pub(crate) struct Server {
+    name: Vec<u8>,
+    /// Where it listens, or why the name is not an address.
+    addr: Result<Addr, String>,
+    state: Mutex<State>,
+    /// The connection's descriptor, or -1: readable without the lock.
+    fd: AtomicI32,
+    /// The process that made the connection in `fd`.
+    pid: AtomicI32,
+    /// Whether the line on standard error was written.
+    warned: AtomicBool,
+}
+
+impl core::fmt::Debug for Server {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Server")
+            .field("name", &String::from_utf8_lossy(&self.name))
+            .field("fd", &self.fd.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Default)]
+struct State {
+    conn: Option<Conn>,
+    /// When the last connection attempt failed.
+    failed_at: Option<Instant>,
+}
+
+/// One batch of directory entries, decoded and owned.
+#[derive(Debug, Default)]
+pub(crate) struct DirBatch {
+    /// (ino, cookie after this entry, d_type, name) for each entry.
+    pub(crate) entries: Vec<(u64, u64, u8, Vec<u8>)>,
+    /// Whether the directory has no more entries after this batch.
+    pub(crate) eof: bool,
+}
+
+/// The server named `name` (the text between `/REMOTE@` and the next `/`),
+/// connecting on first use. Fails with `EIO` (after one line on stderr naming
+/// the server and why) if it cannot be reached, promptly.
+pub(crate) fn server(name: &[u8]) -> RResult<&'static Server> {
+    let server = registry::get_or_insert(name, || Server::new(name)).ok_or(libc::EMFILE)?;
+    if server.fd.load(Ordering::Acquire) >= 0 && server.pid.load(Ordering::Acquire) == sys::getpid()
+    {
+        return Ok(server);
+    }
+    server.with_conn(|_| Ok(()))?;
+    Ok(server)
+}
+
+/// Whether `fd` is the socket of one of this process's connections. The
+/// interposition layer keeps programs from closing or reusing such a number.
+pub(crate) fn is_transport_fd(fd: libc::c_int) -> bool {
+    fd >= 0 && registry::all().any(|s| s.fd.load(Ordering::Acquire) == fd)
+}
+
+/// The failure of a reply that does not match its request.
+fn wrong_kind() -> Failure {
+    Failure::Broken(String::from("reply of the wrong kind"))
+}
+
+impl Server {
+    fn new(name: &[u8]) -> Self {
+        Self {
+            name: name.to_vec(),
+            addr: addr::lookup(name),
+            state: Mutex::new(State::default()),
+            fd: AtomicI32::new(-1),
+            pid: AtomicI32::new(0),
+            warned: AtomicBool::new(false),
+        }
+    }
+
+    /// The name this server was looked up by.
+    pub(crate) fn name(&self) -> &[u8] {
+        &self.name
+    }
+
+    /// Runs `f` on this process's connection, connecting first if needed,
+    /// with every signal blocked and `errno` left as it was on success.
+    fn with_conn<T>(&self, f: impl FnOnce(&mut Conn) -> Result<T, Failure>) -> RResult<T> {
+        let saved_errno = errno();
+        let _signals = sys::SignalsBlocked::new();
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if state
+            .conn
+            .as_ref()
+            .is_some_and(|c| c.pid() != sys::getpid())
+        {
+            // Inherited across fork: the parent's stream. Close our copy only.
+            self.forget(&mut state);
+        }
+        if state.conn.is_none() {
+            self.connect(&mut state)?;
+        }
+        let Some(conn) = state.conn.as_mut() else {
+            return Err(libc::EIO);
+        };
+        let result = match f(conn) {
+            Ok(v) => Ok(v),
+            Err(Failure::Errno(e)) => Err(e),
+            Err(Failure::Broken(why)) => {
+                self.forget(&mut state);
+                self.warn(&why);
+                Err(libc::EIO)
+            }
+        };
+        if result.is_ok() {
+            set_errno(saved_errno);
+        }
+        result
+    }
+
+    fn connect(&self, state: &mut State) -> RResult<()> {
+        if state.failed_at.is_some_and(|t| t.elapsed() < RETRY_AFTER) {
+            return Err(libc::EIO);
+        }
+        let made = match &self.addr {
+            Ok(addr) => Conn::open(addr),
+            Err(why) => Err(why.clone()),
+        };
+        match made {
+            Ok(conn) => {
+                self.fd.store(conn.fd(), Ordering::Release);
+                self.pid.store(conn.pid(), Ordering::Release);
+                state.conn = Some(conn);
+                state.failed_at = None;
+                Ok(())
+            }
+            Err(why) => {
+                state.failed_at = Some(Instant::now());
+                self.warn(&why);
+                Err(libc::EIO)
+            }
+        }
+    }
+
+    fn forget(&self, state: &mut State) {
+        self.fd.store(-1, Ordering::Release);
+        state.conn = None;
+    }
+
+    /// Writes the line naming this server and `why`, the first time only.
+    fn warn(&self, why: &str) {
+        if self.warned.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let line = format!(
+            "orfa: server {}: {why}\n",
+            String::from_utf8_lossy(&self.name)
+        );
+        sys::diagnostic(line.as_bytes());
+    }
+
+    /// One request whose reply data is decoded by `f`.
+    fn call<T>(&self, req: &Request<'_>, f: impl FnOnce(Reply<&[u8]>) -> Option<T>) -> RResult<T> {
+        self.with_conn(|conn| {
+            let reply = conn.call(req)?;
+            f(reply).ok_or_else(wrong_kind)
+        })
+    }
+
+    /// One request that returns nothing.
+    fn call_done(&self, req: &Request<'_>) -> RResult<()> {
+        self.call(req, |r| matches!(r, Reply::Done).then_some(()))
+    }
+
+    fn call_attr(&self, req: &Request<'_>) -> RResult<Attr> {
+        self.call(req, |r| match r {
+            Reply::Attr(a) => Some(a),
+            _ => None,
+        })
+    }
+
+    /// Opens `path` relative to `base` (0: the export root); returns the handle and attributes.
+    pub(crate) fn open(
+        &self,
+        base: u64,
+        path: &[u8],
+        flags: OpenFlags,
+        mode: u32,
+    ) -> RResult<(u64, Attr)> {
+        self.call(
+            &Request::Open {
+                base,
+                path,
+                flags,
+                mode,
+            },
+            |r| match r {
+                Reply::Open { handle, attr } => Some((handle, attr)),
+                _ => None,
+            },
+        )
+    }
+
+    /// Releases a handle.
+    pub(crate) fn close(&self, handle: u64) -> RResult<()> {
+        self.call_done(&Request::Close { handle })
+    }
+
+    /// Reads into `buf` at `offset` (any length: split into `max_io` requests); returns bytes read.
+    pub(crate) fn read(&self, handle: u64, offset: u64, buf: &mut [u8]) -> RResult<usize> {
+        self.with_conn(|conn| conn.read(handle, offset, buf))
+    }
+
+    /// Writes `data` at `offset` (or at end of file if `append`); any length (split into
+    /// `max_io` requests, rendezvous above the eager limit); returns (bytes written, offset after).
+    pub(crate) fn write(
+        &self,
+        handle: u64,
+        offset: u64,
+        data: &[u8],
+        append: bool,
+    ) -> RResult<(usize, u64)> {
+        self.with_conn(|conn| {
+            let max = usize::try_from(conn.limits().max_io).unwrap_or(usize::MAX);
+            let mut done = 0usize;
+            let mut end = offset;
+            for part in data
+                .chunks(max)
+                .chain(data.is_empty().then_some(&data[..0]))
+            {
+                let req = Request::Write {
+                    handle,
+                    offset: offset + done as u64,
+                    data: part,
+                    append,
+                };
+                let written = match conn.call(&req) {
+                    Ok(Reply::Write {
+                        written,
+                        end: after,
+                    }) => {
+                        end = after;
+                        written as usize
+                    }
+                    Ok(_) => return Err(wrong_kind()),
+                    // The parts before stay written: a short write, as write(2) reports it.
+                    Err(Failure::Errno(_)) if done > 0 => break,
+                    Err(e) => return Err(e),
+                };
+                done += written;
+                if written < part.len() {
+                    break;
+                }
+            }
+            Ok((done, end))
+        })
+    }
+
+    /// Attributes of `path` relative to `base` (empty path: `base` itself).
+    pub(crate) fn stat(&self, base: u64, path: &[u8], flags: PathFlags) -> RResult<Attr> {
+        self.call_attr(&Request::Stat { base, path, flags })
+    }
+
+    /// The next batch of entries of directory handle `handle` after `cookie`.
+    pub(crate) fn readdir(&self, handle: u64, cookie: u64) -> RResult<DirBatch> {
+        self.with_conn(|conn| {
+            let count = READDIR_BATCH.min(conn.limits().max_io);
+            let Reply::ReadDir(batch) = conn.call(&Request::ReadDir {
+                handle,
+                cookie,
+                count,
+            })?
+            else {
+                return Err(wrong_kind());
+            };
+            // The core checked that every entry decodes.
+            let entries = DirEntryIter::new(batch.bytes)
+                .flatten()
+                .map(|e| {
+                    (
+                        e.ino,
+                        e.cookie,
+                        e.file_type.to_dirent_type(),
+                        e.name.to_vec(),
+                    )
+                })
+                .collect();
+            Ok(DirBatch {
+                entries,
+                eof: batch.complete,
+            })
+        })
+    }
+
+    /// Creates a directory.
+    pub(crate) fn mkdir(&self, base: u64, path: &[u8], mode: u32) -> RResult<()> {
+        self.call_done(&Request::Mkdir { base, path, mode })
+    }
+
+    /// Creates a special or empty regular file.
+    pub(crate) fn mknod(&self, base: u64, path: &[u8], mode: u32, rdev: u64) -> RResult<()> {
+        self.call_done(&Request::Mknod {
+            base,
+            path,
+            mode,
+            rdev,
+        })
+    }
+
+    /// Removes a name (a directory with `PathFlags::REMOVEDIR`).
+    pub(crate) fn unlink(&self, base: u64, path: &[u8], flags: PathFlags) -> RResult<()> {
+        self.call_done(&Request::Unlink { base, path, flags })
+    }
+
+    /// Renames (both paths on this server).
+    pub(crate) fn rename(
+        &self,
+        from_base: u64,
+        from: &[u8],
+        to_base: u64,
+        to: &[u8],
+        flags: PathFlags,
+    ) -> RResult<()> {
+        self.call_done(&Request::Rename {
+            from_base,
+            from,
+            to_base,
+            to,
+            flags,
+        })
+    }
+
+    /// Makes a hard link.
+    pub(crate) fn link(
+        &self,
+        from_base: u64,
+        from: &[u8],
+        to_base: u64,
+        to: &[u8],
+        flags: PathFlags,
+    ) -> RResult<()> {
+        self.call_done(&Request::Link {
+            from_base,
+            from,
+            to_base,
+            to,
+            flags,
+        })
+    }
+
+    /// Makes a symbolic link `path` holding `target`.
+    pub(crate) fn symlink(&self, target: &[u8], base: u64, path: &[u8]) -> RResult<()> {
+        self.call_done(&Request::Symlink { target, base, path })
+    }
+
+    /// The target of a symbolic link.
+    pub(crate) fn readlink(&self, base: u64, path: &[u8]) -> RResult<Vec<u8>> {
+        self.call(&Request::ReadLink { base, path }, |r| match r {
+            Reply::ReadLink(target) => Some(target.to_vec()),
+            _ => None,
+        })
+    }
+
+    /// Changes attributes; returns them after.
+    pub(crate) fn setattr(
+        &self,
+        base: u64,
+        path: &[u8],
+        attr: &SetAttr,
+        flags: PathFlags,
+    ) -> RResult<Attr> {
+        self.call_attr(&Request::SetAttr {
+            base,
+            path,
+            attr,
+            flags,
+        })
+    }
+
+    /// Checks access.
+    pub(crate) fn access(
+        &self,
+        base: u64,
+        path: &[u8],
+        mode: AccessMode,
+        flags: PathFlags,
+    ) -> RResult<()> {
+        self.call_done(&Request::Access {
+            base,
+            path,
+            mode,
+            flags,
+        })
+    }
+
+    /// Flushes a file.
+    pub(crate) fn fsync(&self, handle: u64, datasync: bool) -> RResult<()> {
+        self.call_done(&Request::Fsync { handle, datasync })
+    }
+
+    /// File system statistics.
+    pub(crate) fn statfs(&self, base: u64, path: &[u8]) -> RResult<FsAttr> {
+        self.call(&Request::StatFs { base, path }, |r| match r {
+            Reply::StatFs(fs) => Some(fs),
+            _ => None,
+        })
+    }
+}
+
+/// The calling thread's `errno`.
+fn errno() -> i32 {
+    // SAFETY: __errno_location returns the calling thread's errno slot, valid
+    // for the thread's lifetime.
+    unsafe { *libc::__errno_location() }
+}
+
+/// Sets the calling thread's `errno`.
+fn set_errno(value: i32) {
+    // SAFETY: as in `errno`.
+    unsafe { *libc::__errno_location() = value };
+}
