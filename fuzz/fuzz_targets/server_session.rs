@@ -7,7 +7,7 @@ use orfa_server_core::{Config, Context, MemFs, Session, Timestamp};
 use orfa_wire::{pack_version, ClientHello, MAGIC, VERSION_MAJOR};
 
 fuzz_target!(|data: &[u8]| {
-    let cx = Context { now: Timestamp { sec: 1, nsec: 0 }, uid: 0, gid: 0 };
+    let cx = Context { now: Timestamp { sec: 1, nsec: 0 }, uid: 0, gid: 0, ..Context::default() };
     let mut fs = MemFs::new(cx.now);
     let config = Config { credits: 4, eager_limit: 4096, max_io: 65536, ..Config::default() };
     let mut session = Session::new(config);

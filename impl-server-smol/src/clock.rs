@@ -1,6 +1,7 @@
 //! The [`Context`] each batch of requests runs with: the time and the
 //! server's identity.
 
+use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use orfa_server_core::{Context, Timestamp};
@@ -28,14 +29,16 @@ pub(crate) fn now() -> Timestamp {
     }
 }
 
-/// The context of requests executed now. Every client acts as the server
-/// process's own user and group.
-pub(crate) fn context() -> Context {
+/// The context of requests executed now. Until a client says who it is,
+/// it acts as the server process's own user and group.
+pub(crate) fn context() -> Context<'static> {
+    static IDENTITY: OnceLock<(u32, u32)> = OnceLock::new();
     // SAFETY: geteuid and getegid cannot fail and take no pointer.
-    let (uid, gid) = unsafe { (libc::geteuid(), libc::getegid()) };
+    let &(uid, gid) = IDENTITY.get_or_init(|| unsafe { (libc::geteuid(), libc::getegid()) });
     Context {
         now: now(),
         uid,
         gid,
+        ..Context::default()
     }
 }

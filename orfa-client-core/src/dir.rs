@@ -27,8 +27,9 @@ enum State {
     /// No batch for the current position.
     #[default]
     Empty,
-    /// A batch; `complete` if the listing ends with it.
-    Batch { complete: bool },
+    /// A batch; `complete` if the listing ends with it, `with_attrs` if its
+    /// entries carry attributes (a `READDIRPLUS` batch).
+    Batch { complete: bool, with_attrs: bool },
 }
 
 /// What [`DirStream::next_entry`] has to offer.
@@ -71,12 +72,16 @@ impl DirStream {
 
     /// The next entry, or what must happen first.
     pub fn next_entry(&mut self) -> Result<DirStep<'_>, DirError> {
-        let complete = match self.state {
+        let (complete, with_attrs) = match self.state {
             State::Empty => return Ok(DirStep::Fetch(self.cookie)),
-            State::Batch { complete } => complete,
+            State::Batch {
+                complete,
+                with_attrs,
+            } => (complete, with_attrs),
         };
         let rest = self.batch.get(self.pos..).unwrap_or_default();
-        match DirEntryIter::new(rest).next() {
+        let mut entries = DirEntryIter::of(rest, with_attrs);
+        match entries.next() {
             None if complete => Ok(DirStep::End),
             None => {
                 self.state = State::Empty;
@@ -87,7 +92,7 @@ impl DirStream {
                 Err(DirError::Wire(e))
             }
             Some(Ok(entry)) => {
-                self.pos += entry.encoded_len();
+                self.pos += rest.len() - entries.remaining();
                 self.cookie = entry.cookie;
                 Ok(DirStep::Entry(entry))
             }
@@ -98,8 +103,23 @@ impl DirStream {
     ///
     /// The batch is checked whole; a bad one leaves the stream as it was.
     pub fn fill(&mut self, batch: &[u8], complete: bool) -> Result<(), DirError> {
+        self.fill_batch(batch, complete, false)
+    }
+
+    /// Takes the batch a `READDIRPLUS` from [`DirStep::Fetch`]'s cookie
+    /// returned: its entries come with [`DirEntry::attr`] set.
+    pub fn fill_with_attrs(&mut self, batch: &[u8], complete: bool) -> Result<(), DirError> {
+        self.fill_batch(batch, complete, true)
+    }
+
+    fn fill_batch(
+        &mut self,
+        batch: &[u8],
+        complete: bool,
+        with_attrs: bool,
+    ) -> Result<(), DirError> {
         let mut entries = 0usize;
-        for entry in DirEntryIter::new(batch) {
+        for entry in DirEntryIter::of(batch, with_attrs) {
             entry.map_err(DirError::Wire)?;
             entries += 1;
         }
@@ -109,7 +129,10 @@ impl DirStream {
         self.batch.clear();
         self.batch.extend_from_slice(batch);
         self.pos = 0;
-        self.state = State::Batch { complete };
+        self.state = State::Batch {
+            complete,
+            with_attrs,
+        };
         Ok(())
     }
 

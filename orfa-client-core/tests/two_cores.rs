@@ -20,7 +20,7 @@ struct Pair {
     client: Client,
     server: Session<MemNode>,
     fs: MemFs,
-    cx: Context,
+    cx: Context<'static>,
     /// Bytes sent by the client, not yet taken by the server.
     to_server: Vec<u8>,
     /// Bytes sent by the server, not yet taken by the client.
@@ -44,6 +44,7 @@ impl Pair {
             },
             uid: 0,
             gid: 0,
+            ..Default::default()
         };
         let mut pair = Self {
             client: Client::new(Default::default()),

@@ -14,14 +14,30 @@ pub struct Timestamp {
 }
 
 /// What a backend call may need from outside the core: the time, and who asks.
+///
+/// A front end gives the time and the identity clients act as until they
+/// say who they are; a session replaces the identity with the one its
+/// client set with `SETCONTEXT`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Context {
+pub struct Context<'a> {
     /// The current time, for the timestamps a change sets.
     pub now: Timestamp,
     /// The caller's user id.
     pub uid: u32,
     /// The caller's group id.
     pub gid: u32,
+    /// The caller's supplementary groups.
+    pub groups: &'a [u32],
+    /// The caller's file mode creation mask. The session has already applied
+    /// it to the modes it passes to a backend.
+    pub umask: u32,
+}
+
+impl Context<'_> {
+    /// Whether the caller is in group `gid`, as primary or supplementary group.
+    pub fn in_group(&self, gid: u32) -> bool {
+        self.gid == gid || self.groups.contains(&gid)
+    }
 }
 
 /// Where a path operation starts: the export root or an open directory.
@@ -48,8 +64,8 @@ pub trait Backend {
     /// and gives each back to [`Backend::close`] exactly once.
     type Node;
 
-    /// Opens (and with [`OpenFlags::CREATE`], creates with `mode` less nothing:
-    /// the client applies its umask) a file or directory.
+    /// Opens a file or directory; with [`OpenFlags::CREATE`], creates a
+    /// regular file with permission bits `mode` (the umask already applied).
     fn open(
         &mut self,
         cx: &Context,

@@ -103,6 +103,22 @@ wire_struct! {
     }
 }
 
+wire_struct! {
+    /// A lock that conflicts, as [`OpCode::GETLK`](crate::OpCode::GETLK) reports it.
+    LockInfo, LOCK_INFO_LEN {
+        /// A [`LockType`](crate::LockType); `UNLOCK` if nothing conflicts.
+        lock_type,
+        /// First byte of the range.
+        start,
+        /// Length of the range; 0 means to the end of the file and beyond.
+        len,
+        /// A [`LockOwnerKind`](crate::LockOwnerKind).
+        owner_kind,
+        /// The owning process id of a POSIX lock, as its client gave it; `u64::MAX` for a handle lock.
+        pid,
+    }
+}
+
 impl Attr {
     /// A time field pair as (seconds, nanoseconds).
     fn time(sec: U64, nsec: U64) -> (i64, u32) {
@@ -134,5 +150,6 @@ impl Attr {
 const _: () = assert!(ATTR_LEN == 160);
 const _: () = assert!(SET_ATTR_LEN == 80);
 const _: () = assert!(FS_ATTR_LEN == 80);
+const _: () = assert!(LOCK_INFO_LEN == 40);
 const _: () = assert!(crate::msg::REQUEST_HEADER_LEN == 80);
 const _: () = assert!(crate::msg::REPLY_HEADER_LEN == 56);

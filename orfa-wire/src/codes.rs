@@ -43,6 +43,30 @@ open_code! {
         STATFS = 16,
         /// Create a special file (FIFO, device node, socket) or an empty regular file.
         MKNOD = 17,
+        /// Set the caller's identity and umask for the rest of the session (since 1.1).
+        SETCONTEXT = 18,
+        /// Take, change or release a record lock or a whole-file lock (since 1.1).
+        LOCK = 19,
+        /// Find a lock that would conflict with the one described (since 1.1).
+        GETLK = 20,
+        /// Read an extended attribute (since 1.1).
+        GETXATTR = 21,
+        /// Set an extended attribute (since 1.1).
+        SETXATTR = 22,
+        /// List extended attribute names (since 1.1).
+        LISTXATTR = 23,
+        /// Remove an extended attribute (since 1.1).
+        REMOVEXATTR = 24,
+        /// A batch of directory entries, each with its attributes (since 1.1).
+        READDIRPLUS = 25,
+        /// Copy a byte range between two open files inside the server (since 1.1).
+        COPY_RANGE = 26,
+        /// Allocate, or deallocate, space of a file (since 1.1).
+        FALLOCATE = 27,
+        /// Find the next data or hole at or after an offset (since 1.1).
+        SEEK = 28,
+        /// Withdraw a waiting request, named by its tag (since 1.1).
+        CANCEL = 29,
         /// The data part of an earlier request, sent after its clear-to-send.
         DATA = 0x100,
     }
@@ -72,6 +96,8 @@ open_code! {
         PERM = 1,
         /// No such file or directory (ENOENT).
         NOENT = 2,
+        /// Interrupted: a waiting request was cancelled (EINTR).
+        INTR = 4,
         /// Input/output error (EIO).
         IO = 5,
         /// No such device or address (ENXIO).
@@ -145,6 +171,18 @@ open_code! {
     }
 }
 
+impl OpCode {
+    /// The minor version of major 1 that introduced this operation; a session
+    /// that agreed on an earlier minor answers it with [`ErrorCode::UNSUPPORTED`].
+    pub const fn since_minor(self) -> u16 {
+        if self.0 >= Self::SETCONTEXT.0 && self.0 <= Self::CANCEL.0 {
+            1
+        } else {
+            0
+        }
+    }
+}
+
 impl ErrorCode {
     /// Whether this is [`ErrorCode::OK`].
     pub const fn is_ok(self) -> bool {
@@ -193,6 +231,45 @@ bit_flags! {
         EXCHANGE = 1 << 4,
         /// With [`OpCode::ACCESS`], check with the effective rather than the real identity.
         EACCESS = 1 << 5,
+        /// With [`OpCode::SETXATTR`], fail if the attribute exists.
+        XATTR_CREATE = 1 << 6,
+        /// With [`OpCode::SETXATTR`], fail unless the attribute exists.
+        XATTR_REPLACE = 1 << 7,
+        /// With [`OpCode::LOCK`], wait for a conflicting lock to go instead of failing.
+        WAIT = 1 << 8,
+        /// With [`OpCode::FALLOCATE`], do not change the file size.
+        KEEP_SIZE = 1 << 9,
+        /// With [`OpCode::FALLOCATE`], deallocate the range (with `KEEP_SIZE`).
+        PUNCH_HOLE = 1 << 10,
+        /// With [`OpCode::FALLOCATE`], make the range read as zeros.
+        ZERO_RANGE = 1 << 11,
+        /// With [`OpCode::SEEK`], find a hole instead of data.
+        SEEK_HOLE = 1 << 12,
+    }
+}
+
+open_code! {
+    /// The kind of lock of [`OpCode::LOCK`] and [`OpCode::GETLK`], in `mode`.
+    LockType {
+        /// Release the range.
+        UNLOCK = 0,
+        /// A shared (read) lock.
+        READ = 1,
+        /// An exclusive (write) lock.
+        WRITE = 2,
+    }
+}
+
+open_code! {
+    /// Whose a lock is, in `arg1` of [`OpCode::LOCK`] and [`OpCode::GETLK`].
+    LockOwnerKind {
+        /// A POSIX record lock (`fcntl` `F_SETLK`, `lockf`): owned by a process
+        /// (`arg0` is its pid); the client releases them all when the process
+        /// closes any descriptor of the file.
+        POSIX = 0,
+        /// An open-file lock (`flock`, `F_OFD_SETLK`): owned by the handle, and
+        /// released when the handle is closed. `arg0` is ignored.
+        HANDLE = 1,
     }
 }
 

@@ -1,8 +1,12 @@
 //! Batches of directory entries, as carried by [`OpCode::READDIR`](crate::OpCode::READDIR) replies.
 //!
 //! A batch is a sequence of entries, each a [`DirEntryHeader`] followed by
-//! `name_len` bytes of name and zero padding up to a multiple of 8 bytes.
+//! `name_len` bytes of name and zero padding up to a multiple of 8 bytes. In
+//! a [`OpCode::READDIRPLUS`](crate::OpCode::READDIRPLUS) batch, an
+//! [`Attr`] sits between the header and the name; its `mask` is 0 when the
+//! server could not read the entry's attributes.
 
+use crate::attr::{ATTR_LEN, Attr};
 use crate::codes::FileType;
 use crate::msg::{WireError, wire_struct};
 
@@ -31,17 +35,14 @@ pub struct DirEntry<'a> {
     pub file_type: FileType,
     /// The name, without NUL.
     pub name: &'a [u8],
+    /// The entry's attributes: in a batch with attributes, `Some` (with a
+    /// zero `mask` if the server could not read them); otherwise `None`.
+    pub attr: Option<Attr>,
 }
 
-impl DirEntry<'_> {
-    /// The bytes this entry takes in a batch.
-    pub const fn encoded_len(&self) -> usize {
-        encoded_len(self.name.len())
-    }
-}
-
-const fn encoded_len(name_len: usize) -> usize {
-    DIR_ENTRY_HEADER_LEN + name_len.div_ceil(8) * 8
+const fn encoded_len(name_len: usize, with_attrs: bool) -> usize {
+    let attr = if with_attrs { ATTR_LEN } else { 0 };
+    DIR_ENTRY_HEADER_LEN + attr + name_len.div_ceil(8) * 8
 }
 
 /// Appends entries to a caller's buffer.
@@ -50,21 +51,41 @@ pub struct DirEntryWriter<'a> {
     out: &'a mut [u8],
     len: usize,
     count: usize,
+    with_attrs: bool,
 }
 
 impl<'a> DirEntryWriter<'a> {
-    /// A writer that fills `out` from its start.
+    /// A writer of a plain batch that fills `out` from its start.
     pub fn new(out: &'a mut [u8]) -> Self {
         Self {
             out,
             len: 0,
             count: 0,
+            with_attrs: false,
         }
     }
 
+    /// A writer of a batch with attributes that fills `out` from its start.
+    pub fn with_attrs(out: &'a mut [u8]) -> Self {
+        Self {
+            out,
+            len: 0,
+            count: 0,
+            with_attrs: true,
+        }
+    }
+
+    /// Whether entries carry attributes: a backend then fills [`DirEntry::attr`].
+    pub fn wants_attrs(&self) -> bool {
+        self.with_attrs
+    }
+
     /// Appends an entry; returns `false`, writing nothing, if it does not fit.
+    ///
+    /// In a batch with attributes, an entry without them is written with a
+    /// zero `mask`; in a plain batch, attributes are left out.
     pub fn push(&mut self, entry: &DirEntry<'_>) -> bool {
-        let need = entry.encoded_len();
+        let need = encoded_len(entry.name.len(), self.with_attrs);
         let Some(dst) = self.out.get_mut(self.len..self.len + need) else {
             return false;
         };
@@ -74,8 +95,13 @@ impl<'a> DirEntryWriter<'a> {
             file_type: entry.file_type.0.into(),
             name_len: (entry.name.len() as u64).into(),
         };
-        let (head, rest) = dst.split_at_mut(DIR_ENTRY_HEADER_LEN);
+        let (head, mut rest) = dst.split_at_mut(DIR_ENTRY_HEADER_LEN);
         head.copy_from_slice(header.as_wire());
+        if self.with_attrs {
+            let (attr, tail) = rest.split_at_mut(ATTR_LEN);
+            attr.copy_from_slice(entry.attr.unwrap_or_default().as_wire());
+            rest = tail;
+        }
         let (name, pad) = rest.split_at_mut(entry.name.len());
         name.copy_from_slice(entry.name);
         pad.fill(0);
@@ -104,12 +130,37 @@ impl<'a> DirEntryWriter<'a> {
 #[derive(Debug, Clone)]
 pub struct DirEntryIter<'a> {
     rest: &'a [u8],
+    with_attrs: bool,
 }
 
 impl<'a> DirEntryIter<'a> {
-    /// An iterator over the batch `bytes`.
+    /// An iterator over the plain batch `bytes`.
     pub fn new(bytes: &'a [u8]) -> Self {
-        Self { rest: bytes }
+        Self {
+            rest: bytes,
+            with_attrs: false,
+        }
+    }
+
+    /// An iterator over the batch with attributes `bytes`.
+    pub fn with_attrs(bytes: &'a [u8]) -> Self {
+        Self {
+            rest: bytes,
+            with_attrs: true,
+        }
+    }
+
+    /// An iterator over `bytes`, with attributes or not.
+    pub fn of(bytes: &'a [u8], with_attrs: bool) -> Self {
+        Self {
+            rest: bytes,
+            with_attrs,
+        }
+    }
+
+    /// The bytes not consumed yet.
+    pub fn remaining(&self) -> usize {
+        self.rest.len()
     }
 }
 
@@ -126,15 +177,22 @@ impl<'a> Iterator for DirEntryIter<'a> {
             if name_len == 0 || name_len > crate::MAX_NAME as u64 {
                 return Err(bad);
             }
-            let total = encoded_len(name_len as usize);
+            let total = encoded_len(name_len as usize, self.with_attrs);
             let entry_bytes = self.rest.get(..total).ok_or(bad)?;
-            let name = &entry_bytes[DIR_ENTRY_HEADER_LEN..][..name_len as usize];
+            let mut body = &entry_bytes[DIR_ENTRY_HEADER_LEN..];
+            let mut attr = None;
+            if self.with_attrs {
+                attr = Some(Attr::parse(body)?);
+                body = &body[ATTR_LEN..];
+            }
+            let name = &body[..name_len as usize];
             self.rest = &self.rest[total..];
             Ok(DirEntry {
                 ino: h.ino.get(),
                 cookie: h.cookie.get(),
                 file_type: FileType(h.file_type.get()),
                 name,
+                attr,
             })
         });
         if item.is_err() {

@@ -32,9 +32,12 @@ mod dirent;
 mod errno;
 mod msg;
 
-pub use attr::{ATTR_LEN, Attr, FS_ATTR_LEN, FsAttr, SET_ATTR_LEN, SetAttr};
+pub use attr::{
+    ATTR_LEN, Attr, FS_ATTR_LEN, FsAttr, LOCK_INFO_LEN, LockInfo, SET_ATTR_LEN, SetAttr,
+};
 pub use codes::{
-    AccessMode, AttrMask, ErrorCode, FileType, MsgKind, OpCode, OpenFlags, PathFlags, SetAttrMask,
+    AccessMode, AttrMask, ErrorCode, FileType, LockOwnerKind, LockType, MsgKind, OpCode, OpenFlags,
+    PathFlags, SetAttrMask,
 };
 pub use dirent::{DIR_ENTRY_HEADER_LEN, DirEntry, DirEntryHeader, DirEntryIter, DirEntryWriter};
 pub use msg::{
@@ -49,7 +52,7 @@ pub const MAGIC: u64 = u64::from_le_bytes(*b"ORFAwire");
 pub const VERSION_MAJOR: u16 = 1;
 
 /// The protocol's minor version: peers agree on the lower of theirs.
-pub const VERSION_MINOR: u16 = 0;
+pub const VERSION_MINOR: u16 = 1;
 
 /// The eager limit a server announces unless configured otherwise (64 KiB).
 pub const DEFAULT_EAGER_LIMIT: u64 = 64 * 1024;
@@ -65,6 +68,15 @@ pub const MAX_PATH: usize = 4095;
 
 /// The longest name of a single path component, in bytes.
 pub const MAX_NAME: usize = 255;
+
+/// The most supplementary groups a [`OpCode::SETCONTEXT`] may carry.
+pub const MAX_GROUPS: usize = 1024;
+
+/// The longest extended attribute name, in bytes.
+pub const MAX_XATTR_NAME: usize = 255;
+
+/// The largest extended attribute value, in bytes.
+pub const MAX_XATTR_VALUE: usize = 65536;
 
 /// The handle that names the export's root directory in path requests.
 pub const ROOT_HANDLE: u64 = 0;

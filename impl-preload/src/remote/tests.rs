@@ -77,6 +77,7 @@ impl TestServer {
             now: Timestamp { sec: 2, nsec: 0 },
             uid: 0,
             gid: 0,
+            ..Default::default()
         };
         let mut session: Session<MemNode> = Session::new(self.config);
         'conn: loop {

@@ -53,6 +53,8 @@ pub(super) fn read_dir(
                 cookie: record.off,
                 file_type: FileType::from_dirent_type(record.dtype),
                 name: record.name,
+                // FIXME(#3): attributes of READDIRPLUS entries.
+                attr: None,
             };
             if !out.push(&entry) {
                 return Ok(false);

@@ -105,6 +105,7 @@ fn readdir_readlink_statfs_write_replies() {
             cookie: 1 + i as u64,
             file_type: FileType::REGULAR,
             name,
+            attr: None,
         };
         assert!(w.push(&e));
     }

@@ -14,6 +14,7 @@ fn batch(first_cookie: u64, names: &[&str]) -> Vec<u8> {
             cookie,
             file_type: FileType::DIR,
             name: name.as_bytes(),
+            attr: None,
         };
         assert!(w.push(&entry));
     }

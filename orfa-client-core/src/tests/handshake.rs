@@ -19,7 +19,10 @@ fn server_hello(version: u64, status: ErrorCode, credits: u64) -> [u8; 64] {
 fn client_hello_carries_magic_and_version() {
     let hello = ClientHello::parse(&client_hello()).unwrap();
     assert_eq!(hello.magic.get(), MAGIC);
-    assert_eq!(hello.version.get(), pack_version(1, 0));
+    assert_eq!(
+        hello.version.get(),
+        pack_version(orfa_wire::VERSION_MAJOR, orfa_wire::VERSION_MINOR)
+    );
     assert_eq!(hello.flags.get(), 0);
 }
 

@@ -205,11 +205,13 @@ impl MemFs {
         }
         let dir = self.inode(node.ino)?.dir().ok_or(ErrorCode::NOTDIR)?;
         for (next_cookie, name, ino) in dir.entries_after(cookie) {
+            let inode = self.inode(ino)?;
             let entry = DirEntry {
                 ino,
                 cookie: next_cookie,
-                file_type: self.inode(ino)?.file_type(),
+                file_type: inode.file_type(),
                 name,
+                attr: out.wants_attrs().then(|| inode.attr(ino)),
             };
             if !out.push(&entry) {
                 return Ok(false);

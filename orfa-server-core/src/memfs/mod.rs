@@ -81,7 +81,7 @@ struct Limits {
 /// use orfa_wire::OpenFlags;
 ///
 /// let now = Timestamp { sec: 1_700_000_000, nsec: 5 };
-/// let cx = Context { now, uid: 1000, gid: 1000 };
+/// let cx = Context { now, uid: 1000, gid: 1000, ..Context::default() };
 /// let mut fs = MemFs::with_owner(now, 1000, 1000);
 /// let flags = OpenFlags::WRITE | OpenFlags::CREATE;
 /// let (node, attr) = fs.open(&cx, None, b"hello.txt", flags, 0o644).unwrap();

@@ -4,11 +4,11 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use orfa_wire::{
-    AccessMode, DirEntryWriter, ErrorCode, MAX_PATH, MsgKind, OpCode, OpenFlags, PathFlags,
-    ReplyHeader, RequestHeader, SET_ATTR_LEN, SetAttr,
+    AccessMode, DirEntryWriter, ErrorCode, MAX_GROUPS, MAX_PATH, MsgKind, OpCode, OpenFlags,
+    PathFlags, ReplyHeader, RequestHeader, SET_ATTR_LEN, SetAttr,
 };
 
-use super::Session;
+use super::{Identity, Session};
 use crate::backend::{Backend, Context};
 
 /// What a successful operation answers: `value`, `aux` and the data part.
@@ -114,7 +114,11 @@ impl<N> Session<N> {
         data: &[u8],
     ) -> OpResult {
         let handle = h.handle.get();
+        if h.opcode().since_minor() > self.minor {
+            return Err(ErrorCode::UNSUPPORTED);
+        }
         match h.opcode() {
+            OpCode::SETCONTEXT => self.set_context(h, data),
             OpCode::OPEN => self.open(cx, backend, h, data),
             OpCode::CLOSE => {
                 let node = self.handles.remove(&handle).ok_or(ErrorCode::BADF)?;
@@ -149,12 +153,14 @@ impl<N> Session<N> {
             }
             OpCode::READDIR => self.readdir(cx, backend, h),
             OpCode::MKDIR => {
-                backend.mkdir(cx, self.base(handle)?, check_path(data)?, mode(h)?)?;
+                let mode = mode(h)? & !cx.umask;
+                backend.mkdir(cx, self.base(handle)?, check_path(data)?, mode)?;
                 Ok(Answer::default())
             }
             OpCode::MKNOD => {
                 let (base, path) = (self.base(handle)?, check_path(data)?);
-                backend.mknod(cx, base, path, mode(h)?, h.arg1.get())?;
+                let mode = mode(h)? & !(cx.umask & 0o7777);
+                backend.mknod(cx, base, path, mode, h.arg1.get())?;
                 Ok(Answer::default())
             }
             OpCode::UNLINK => {
@@ -235,7 +241,8 @@ impl<N> Session<N> {
             return Err(ErrorCode::MFILE);
         }
         let base = self.base(h.handle.get())?;
-        let (node, attr) = backend.open(cx, base, check_path(data)?, flags, mode(h)?)?;
+        let mode = mode(h)? & !cx.umask;
+        let (node, attr) = backend.open(cx, base, check_path(data)?, flags, mode)?;
         let handle = self.next_handle;
         self.next_handle += 1;
         self.handles.insert(handle, node);
@@ -244,6 +251,31 @@ impl<N> Session<N> {
             aux: 0,
             body: attr.as_wire().to_vec(),
         })
+    }
+
+    /// Records who the client acts as: `arg0` uid, `arg1` gid, `mode` umask,
+    /// and `count` supplementary groups as 64-bit values in the data part.
+    fn set_context(&mut self, h: &RequestHeader, data: &[u8]) -> OpResult {
+        let id32 = |v: u64| u32::try_from(v).map_err(|_| ErrorCode::INVAL);
+        let count = usize::try_from(h.count.get()).map_err(|_| ErrorCode::INVAL)?;
+        if count > MAX_GROUPS || data.len() != count * 8 {
+            return Err(ErrorCode::INVAL);
+        }
+        let groups = data
+            .chunks_exact(8)
+            .map(|c| id32(u64::from_le_bytes(c.try_into().unwrap_or_default())))
+            .collect::<Result<Vec<u32>, _>>()?;
+        let umask = id32(h.mode.get())?;
+        if umask & !0o777 != 0 {
+            return Err(ErrorCode::INVAL);
+        }
+        self.identity = Some(Identity {
+            uid: id32(h.arg0.get())?,
+            gid: id32(h.arg1.get())?,
+            groups: groups.into(),
+            umask,
+        });
+        Ok(Answer::default())
     }
 
     fn readdir<B: Backend<Node = N>>(

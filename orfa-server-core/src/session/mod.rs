@@ -5,6 +5,7 @@ mod dispatch;
 mod tests;
 
 use alloc::collections::{BTreeMap, VecDeque};
+use alloc::sync::Arc;
 use alloc::vec;
 use alloc::vec::Vec;
 
@@ -27,6 +28,9 @@ pub struct Config {
     pub max_io: u64,
     /// The most handles one session may hold open at once.
     pub max_handles: usize,
+    /// The highest minor version of major 1 offered to clients (at most
+    /// [`VERSION_MINOR`]); a lower one makes the server behave as an older one.
+    pub max_minor: u16,
 }
 
 impl Default for Config {
@@ -36,6 +40,7 @@ impl Default for Config {
             credits: orfa_wire::DEFAULT_CREDITS,
             max_io: orfa_wire::DEFAULT_MAX_IO,
             max_handles: 4096,
+            max_minor: VERSION_MINOR,
         }
     }
 }
@@ -233,6 +238,19 @@ pub struct Session<N> {
     sent: usize,
     handles: BTreeMap<u64, N>,
     next_handle: u64,
+    /// The minor version agreed in the handshake.
+    minor: u16,
+    /// Who the client said it is, once it has.
+    identity: Option<Identity>,
+}
+
+/// A client's identity and umask, as set by `SETCONTEXT`.
+#[derive(Debug, Clone)]
+pub(crate) struct Identity {
+    pub(crate) uid: u32,
+    pub(crate) gid: u32,
+    pub(crate) groups: Arc<[u32]>,
+    pub(crate) umask: u32,
 }
 
 impl<N> Session<N> {
@@ -251,7 +269,14 @@ impl<N> Session<N> {
             sent: 0,
             handles: BTreeMap::new(),
             next_handle: 1,
+            minor: 0,
+            identity: None,
         }
+    }
+
+    /// The minor version agreed with the client (0 before the handshake).
+    pub fn minor_version(&self) -> u16 {
+        self.minor
     }
 
     /// The limits this session announces.
@@ -340,15 +365,29 @@ impl<N> Session<N> {
     }
 
     /// Runs every request whose data part is complete and queues the replies.
-    pub fn execute<B: Backend<Node = N>>(&mut self, cx: &Context, backend: &mut B) {
+    ///
+    /// `cx` gives the time, and the identity requests run with until the
+    /// client sets its own.
+    pub fn execute<B: Backend<Node = N>>(&mut self, cx: &Context<'_>, backend: &mut B) {
         while let Some(req) = self.ready.pop_front() {
-            let (reply, body) = self.dispatch(cx, backend, &req.header, &req.data);
+            let identity = self.identity.clone();
+            let cx = match &identity {
+                Some(id) => Context {
+                    now: cx.now,
+                    uid: id.uid,
+                    gid: id.gid,
+                    groups: &id.groups,
+                    umask: id.umask,
+                },
+                None => *cx,
+            };
+            let (reply, body) = self.dispatch(&cx, backend, &req.header, &req.data);
             self.out.push_back(Outgoing::reply(&reply, body));
         }
     }
 
     /// Closes every handle the client left open. Call once the connection is gone.
-    pub fn release<B: Backend<Node = N>>(&mut self, cx: &Context, backend: &mut B) {
+    pub fn release<B: Backend<Node = N>>(&mut self, cx: &Context<'_>, backend: &mut B) {
         for (_, node) in core::mem::take(&mut self.handles) {
             // The client is gone: there is no one to report a close error to.
             let _ = backend.close(cx, node);
@@ -388,9 +427,10 @@ impl<N> Session<N> {
             return Err(SessionError::BadMagic(hello.magic.get()));
         }
         let (major, minor) = unpack_version(hello.version.get());
+        self.minor = common_minor(minor, self.config.max_minor.min(VERSION_MINOR));
         let mut answer = ServerHello {
             magic: MAGIC.into(),
-            version: pack_version(VERSION_MAJOR, common_minor(minor, VERSION_MINOR)).into(),
+            version: pack_version(VERSION_MAJOR, self.minor).into(),
             eager_limit: self.config.eager_limit.into(),
             credits: self.config.credits.into(),
             max_io: self.config.max_io.into(),

@@ -15,7 +15,7 @@ use crate::memfs::{MemFs, MemNode};
 struct Pair {
     session: Session<MemNode>,
     fs: MemFs,
-    cx: Context,
+    cx: Context<'static>,
 }
 
 fn hello(major: u16) -> Vec<u8> {
@@ -46,6 +46,7 @@ impl Pair {
             },
             uid: 0,
             gid: 0,
+            ..Default::default()
         };
         let mut pair = Self {
             session: Session::new(config),

@@ -18,7 +18,7 @@ use super::{NativeFs, NativeNode};
 struct Fixture {
     tmp: tempfile::TempDir,
     fs: NativeFs,
-    cx: Context,
+    cx: Context<'static>,
 }
 
 const SECRET: &[u8] = b"secret";

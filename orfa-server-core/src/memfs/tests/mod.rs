@@ -35,7 +35,7 @@ fn at(sec: i64) -> Timestamp {
 /// A file system and the identity and time its calls run with.
 struct Fs {
     fs: MemFs,
-    cx: Context,
+    cx: Context<'static>,
 }
 
 impl Fs {
@@ -48,6 +48,7 @@ impl Fs {
                 now,
                 uid: 1000,
                 gid: 1000,
+                ..Default::default()
             },
         }
     }
