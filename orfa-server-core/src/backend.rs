@@ -220,4 +220,138 @@ pub trait Backend {
         base: Base<'_, Self::Node>,
         path: &[u8],
     ) -> BackendResult<FsAttr>;
+
+    /// Copies the value of extended attribute `name` of `path` into `buf`;
+    /// returns the value's length. An empty `buf` asks for the length only; a
+    /// non-empty one too short for the value gives [`ErrorCode::RANGE`].
+    fn getxattr(
+        &mut self,
+        cx: &Context<'_>,
+        base: Base<'_, Self::Node>,
+        path: &[u8],
+        name: &[u8],
+        buf: &mut [u8],
+        flags: PathFlags,
+    ) -> BackendResult<usize> {
+        let _ = (cx, base, path, name, buf, flags);
+        Err(ErrorCode::NOTSUP)
+    }
+
+    /// Sets extended attribute `name` of `path` to `value`
+    /// ([`PathFlags::XATTR_CREATE`], [`PathFlags::XATTR_REPLACE`] as `setxattr(2)`).
+    fn setxattr(
+        &mut self,
+        cx: &Context<'_>,
+        base: Base<'_, Self::Node>,
+        path: &[u8],
+        name: &[u8],
+        value: &[u8],
+        flags: PathFlags,
+    ) -> BackendResult<()> {
+        let _ = (cx, base, path, name, value, flags);
+        Err(ErrorCode::NOTSUP)
+    }
+
+    /// Copies the names of the extended attributes of `path`, each followed
+    /// by a NUL byte, into `buf`; returns the list's length, with the same
+    /// rules for `buf` as [`Backend::getxattr`].
+    fn listxattr(
+        &mut self,
+        cx: &Context<'_>,
+        base: Base<'_, Self::Node>,
+        path: &[u8],
+        buf: &mut [u8],
+        flags: PathFlags,
+    ) -> BackendResult<usize> {
+        let _ = (cx, base, path, buf, flags);
+        Err(ErrorCode::NOTSUP)
+    }
+
+    /// Removes extended attribute `name` of `path` ([`ErrorCode::NODATA`] if absent).
+    fn removexattr(
+        &mut self,
+        cx: &Context<'_>,
+        base: Base<'_, Self::Node>,
+        path: &[u8],
+        name: &[u8],
+        flags: PathFlags,
+    ) -> BackendResult<()> {
+        let _ = (cx, base, path, name, flags);
+        Err(ErrorCode::NOTSUP)
+    }
+
+    /// Allocates (or with [`PathFlags::PUNCH_HOLE`] deallocates, or with
+    /// [`PathFlags::ZERO_RANGE`] zeroes) `len` bytes at `offset`, as `fallocate(2)`.
+    fn fallocate(
+        &mut self,
+        cx: &Context<'_>,
+        node: &Self::Node,
+        offset: u64,
+        len: u64,
+        flags: PathFlags,
+    ) -> BackendResult<()> {
+        let _ = (cx, node, offset, len, flags);
+        Err(ErrorCode::NOTSUP)
+    }
+
+    /// The first offset at or after `offset` that holds data (or, with
+    /// `hole`, that is in a hole; the end of file counts as a hole);
+    /// [`ErrorCode::NXIO`] at or past the end of file.
+    ///
+    /// The default knows no holes: data up to the size, one hole after it.
+    fn seek(
+        &mut self,
+        cx: &Context<'_>,
+        node: &Self::Node,
+        offset: u64,
+        hole: bool,
+    ) -> BackendResult<u64> {
+        let size = self.stat(cx, Some(node), b"", PathFlags::NONE)?.size.get();
+        match (offset < size, hole) {
+            (false, _) => Err(ErrorCode::NXIO),
+            (true, false) => Ok(offset),
+            (true, true) => Ok(size),
+        }
+    }
+
+    /// Copies up to `len` bytes from `from` at `from_offset` to `to` at
+    /// `to_offset`; returns the bytes copied (fewer only at the end of `from`).
+    ///
+    /// The default reads and writes through this backend in pieces of at
+    /// most `chunk` bytes.
+    #[allow(clippy::too_many_arguments)]
+    fn copy_range(
+        &mut self,
+        cx: &Context<'_>,
+        from: &Self::Node,
+        from_offset: u64,
+        to: &Self::Node,
+        to_offset: u64,
+        len: u64,
+        chunk: usize,
+    ) -> BackendResult<u64> {
+        let mut buf = alloc::vec![0; (len.min(chunk as u64) as usize).max(1)];
+        let mut done = 0u64;
+        while done < len {
+            let want = (len - done).min(buf.len() as u64) as usize;
+            let at = from_offset.checked_add(done).ok_or(ErrorCode::INVAL)?;
+            let n = self.read(cx, from, at, &mut buf[..want])?;
+            if n == 0 {
+                break;
+            }
+            let mut written = 0;
+            while written < n {
+                let at = to_offset
+                    .checked_add(done + written as u64)
+                    .ok_or(ErrorCode::FBIG)?;
+                let (w, _) = self.write(cx, to, at, &buf[written..n], false)?;
+                if w == 0 {
+                    return Err(ErrorCode::IO);
+                }
+                written += w;
+            }
+            done += n as u64;
+        }
+        Ok(done)
+    }
 }

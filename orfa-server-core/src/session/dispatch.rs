@@ -4,8 +4,8 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use orfa_wire::{
-    AccessMode, DirEntryWriter, ErrorCode, MAX_GROUPS, MAX_PATH, MsgKind, OpCode, OpenFlags,
-    PathFlags, ReplyHeader, RequestHeader, SET_ATTR_LEN, SetAttr,
+    AccessMode, DirEntryWriter, ErrorCode, MAX_GROUPS, MAX_PATH, MAX_XATTR_NAME, MAX_XATTR_VALUE,
+    MsgKind, OpCode, OpenFlags, PathFlags, ReplyHeader, RequestHeader, SET_ATTR_LEN, SetAttr,
 };
 
 use super::{Identity, Session};
@@ -41,14 +41,34 @@ fn check_path(path: &[u8]) -> Result<&[u8], ErrorCode> {
     }
 }
 
-/// Splits a data part holding two byte strings, the first `first_len` long.
+/// Splits a data part holding two paths, the first `first_len` long.
 fn split_two(data: &[u8], first_len: u64) -> Result<(&[u8], &[u8]), ErrorCode> {
-    let first_len = usize::try_from(first_len).map_err(|_| ErrorCode::PROTOCOL)?;
-    if first_len > data.len() {
+    let (a, b) = split_at(data, first_len)?;
+    Ok((check_path(a)?, check_path(b)?))
+}
+
+/// The most `max_io`-sized pieces one `COPY_RANGE` copies; a client asks
+/// again for the rest.
+const COPY_CHUNKS: u64 = 16;
+
+/// Splits `data` after its first `len` bytes.
+fn split_at(data: &[u8], len: u64) -> Result<(&[u8], &[u8]), ErrorCode> {
+    let len = usize::try_from(len).map_err(|_| ErrorCode::PROTOCOL)?;
+    if len > data.len() {
         return Err(ErrorCode::PROTOCOL);
     }
-    let (a, b) = data.split_at(first_len);
-    Ok((check_path(a)?, check_path(b)?))
+    Ok(data.split_at(len))
+}
+
+/// Checks an extended attribute's name and value lengths.
+fn check_xattr(name: &[u8], value: &[u8]) -> Result<(), ErrorCode> {
+    if name.is_empty() || name.len() > MAX_XATTR_NAME || name.contains(&0) {
+        Err(ErrorCode::RANGE)
+    } else if value.len() > MAX_XATTR_VALUE {
+        Err(ErrorCode::TOO_LARGE)
+    } else {
+        Ok(())
+    }
 }
 
 /// Reads a flag field, refusing bits this version does not define.
@@ -151,7 +171,49 @@ impl<N> Session<N> {
                     backend.stat(cx, self.base(handle)?, check_path(data)?, path_flags(h)?)?;
                 Ok(Answer::body(attr.as_wire().to_vec()))
             }
-            OpCode::READDIR => self.readdir(cx, backend, h),
+            OpCode::READDIR => self.readdir(cx, backend, h, false),
+            OpCode::READDIRPLUS => self.readdir(cx, backend, h, true),
+            OpCode::GETXATTR | OpCode::LISTXATTR => self.read_xattr(cx, backend, h, data),
+            OpCode::SETXATTR => {
+                let (name, rest) = split_at(data, h.count.get())?;
+                let (value, path) = split_at(rest, h.arg0.get())?;
+                check_xattr(name, value)?;
+                let base = self.base(handle)?;
+                backend.setxattr(cx, base, check_path(path)?, name, value, path_flags(h)?)?;
+                Ok(Answer::default())
+            }
+            OpCode::REMOVEXATTR => {
+                let (name, path) = split_at(data, h.count.get())?;
+                check_xattr(name, &[])?;
+                let base = self.base(handle)?;
+                backend.removexattr(cx, base, check_path(path)?, name, path_flags(h)?)?;
+                Ok(Answer::default())
+            }
+            OpCode::COPY_RANGE => {
+                let (from, to) = (self.node(handle)?, self.node(h.arg0.get())?);
+                let chunk = self.config.max_io as usize;
+                let len = h.count.get().min(COPY_CHUNKS * self.config.max_io);
+                let n =
+                    backend.copy_range(cx, from, h.offset.get(), to, h.arg1.get(), len, chunk)?;
+                Ok(Answer {
+                    value: n,
+                    ..Answer::default()
+                })
+            }
+            OpCode::FALLOCATE => {
+                let flags = path_flags(h)?;
+                let node = self.node(handle)?;
+                backend.fallocate(cx, node, h.offset.get(), h.count.get(), flags)?;
+                Ok(Answer::default())
+            }
+            OpCode::SEEK => {
+                let hole = path_flags(h)?.contains(PathFlags::SEEK_HOLE);
+                let at = backend.seek(cx, self.node(handle)?, h.offset.get(), hole)?;
+                Ok(Answer {
+                    value: at,
+                    ..Answer::default()
+                })
+            }
             OpCode::MKDIR => {
                 let mode = mode(h)? & !cx.umask;
                 backend.mkdir(cx, self.base(handle)?, check_path(data)?, mode)?;
@@ -253,6 +315,37 @@ impl<N> Session<N> {
         })
     }
 
+    /// `GETXATTR` and `LISTXATTR`: a value or list into a buffer of at most
+    /// what the client asked for.
+    fn read_xattr<B: Backend<Node = N>>(
+        &mut self,
+        cx: &Context,
+        backend: &mut B,
+        h: &RequestHeader,
+        data: &[u8],
+    ) -> OpResult {
+        let base = self.base(h.handle.get())?;
+        let flags = path_flags(h)?;
+        let mut body = vec![0; h.arg0.get().min(MAX_XATTR_VALUE as u64) as usize];
+        let len = if h.opcode() == OpCode::GETXATTR {
+            let (name, path) = split_at(data, h.count.get())?;
+            check_xattr(name, &[])?;
+            backend.getxattr(cx, base, check_path(path)?, name, &mut body, flags)?
+        } else {
+            backend.listxattr(cx, base, check_path(data)?, &mut body, flags)?
+        };
+        body.truncate(if body.is_empty() {
+            0
+        } else {
+            len.min(body.len())
+        });
+        Ok(Answer {
+            value: len as u64,
+            aux: 0,
+            body,
+        })
+    }
+
     /// Records who the client acts as: `arg0` uid, `arg1` gid, `mode` umask,
     /// and `count` supplementary groups as 64-bit values in the data part.
     fn set_context(&mut self, h: &RequestHeader, data: &[u8]) -> OpResult {
@@ -283,10 +376,15 @@ impl<N> Session<N> {
         cx: &Context,
         backend: &mut B,
         h: &RequestHeader,
+        with_attrs: bool,
     ) -> OpResult {
         let node = self.node(h.handle.get())?;
         let mut body = vec![0; h.count.get().min(self.config.max_io) as usize];
-        let mut out = DirEntryWriter::new(&mut body);
+        let mut out = if with_attrs {
+            DirEntryWriter::with_attrs(&mut body)
+        } else {
+            DirEntryWriter::new(&mut body)
+        };
         let eof = backend.readdir(cx, node, h.offset.get(), &mut out)?;
         if out.is_empty() && !eof {
             // Not even one entry fits in what the client asked for.

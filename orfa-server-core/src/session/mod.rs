@@ -481,7 +481,8 @@ impl<N> Session<N> {
         let tag = header.tag.get();
         let len = header.data_len.get();
         self.expect_header();
-        if header.opcode() != OpCode::WRITE || len > self.config.max_io {
+        let op = header.opcode();
+        if !(op == OpCode::WRITE || op == OpCode::SETXATTR) || len > self.config.max_io {
             let reply = ReplyHeader::failure(tag, ErrorCode::TOO_LARGE);
             self.out.push_back(Outgoing::reply(&reply, Vec::new()));
             return Ok(());
