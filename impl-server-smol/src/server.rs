@@ -24,6 +24,7 @@ pub(crate) fn run(cli: Cli) -> Result<(), Box<dyn Error>> {
         eager_limit: cli.eager_limit,
         credits: cli.credits,
         max_io: cli.max_io,
+        max_minor: cli.protocol_minor,
         ..Config::default()
     };
     let listeners = cli

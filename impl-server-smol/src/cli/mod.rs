@@ -42,6 +42,12 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "BYTES", default_value_t = orfa_wire::DEFAULT_MAX_IO,
           value_parser = clap::value_parser!(u64).range(1..=MAX_BUFFER))]
     pub(crate) max_io: u64,
+
+    /// The highest minor protocol version offered (0 behaves as a 1.0
+    /// server, for testing clients against older servers).
+    #[arg(long, value_name = "MINOR", default_value_t = orfa_wire::VERSION_MINOR,
+          value_parser = clap::value_parser!(u16).range(0..=orfa_wire::VERSION_MINOR as i64))]
+    pub(crate) protocol_minor: u16,
 }
 
 /// An address to listen on.
