@@ -75,6 +75,10 @@ pub trait Backend {
         mode: u32,
     ) -> BackendResult<(Self::Node, Attr)>;
 
+    /// A number naming the file `node` is open on, the same for every node of
+    /// the same file and distinct between files: the key of its locks.
+    fn file_key(&mut self, node: &Self::Node) -> BackendResult<u128>;
+
     /// Releases a node. Errors are reported to the client but the node is gone.
     fn close(&mut self, cx: &Context, node: Self::Node) -> BackendResult<()>;
 

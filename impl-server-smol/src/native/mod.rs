@@ -176,6 +176,12 @@ fn append_write(
 impl Backend for NativeFs {
     type Node = NativeNode;
 
+    /// The device and inode numbers: the export may span several file systems.
+    fn file_key(&mut self, node: &NativeNode) -> BackendResult<u128> {
+        let attr = attr::attr_of(node.fd.as_fd())?;
+        Ok((u128::from(attr.dev.get()) << 64) | u128::from(attr.ino.get()))
+    }
+
     fn open(
         &mut self,
         _cx: &Context,

@@ -175,6 +175,10 @@ impl MemFs {
 impl Backend for MemFs {
     type Node = MemNode;
 
+    fn file_key(&mut self, node: &MemNode) -> BackendResult<u128> {
+        Ok(u128::from(node.ino))
+    }
+
     fn open(
         &mut self,
         cx: &Context,
