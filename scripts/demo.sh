@@ -4,7 +4,8 @@
 # library. Everything stays on 127.0.0.1 and stops when the script ends.
 set -eu
 cd "$(dirname "$0")/.."
-cargo build --release -q -p impl-server-smol -p impl-preload
+echo "== building orfa-server and liborfa_preload.so (release; the first build takes a few minutes)"
+cargo build --release -p impl-server-smol -p impl-preload
 bin=$PWD/target/release
 log=$(mktemp)
 "$bin/orfa-server" --listen 127.0.0.1:0 --memory 2>"$log" &
@@ -19,14 +20,16 @@ export R
 LD_PRELOAD=$bin/liborfa_preload.so sh -c '
   set -ex
   mkdir $R/demo
-  seq 1 100000 > $R/demo/numbers
   tar -cf - spec orfa-wire/src | tar -xf - -C $R/demo
+  cp README.md $R/demo/
+  python3 -c "import sys; open(sys.argv[1], \"w\").write(\"\".join(f\"{i}\\n\" for i in range(100000)))" $R/demo/numbers
   ls -l $R/demo $R/demo/spec
-  wc -l $R/demo/numbers
+  wc -l $R/demo/numbers $R/demo/README.md
   sha256sum $R/demo/spec/PROTOCOL.md spec/PROTOCOL.md
   diff -r spec $R/demo/spec && echo "diff: identical"
   find $R/demo -type f | sort
   stat $R/demo/numbers
+  grep -c ORFA $R/demo/README.md
   mv $R/demo $R/moved && rm -rf $R/moved && ls -A $R
 '
 echo "== done: the remote tree was created, checked and removed"
