@@ -1,6 +1,7 @@
 //! Attributes: `statx` and `statvfs` results as wire structures, and
 //! attribute changes applied to a file.
 
+use std::ffi::CStr;
 use std::os::fd::{AsFd, BorrowedFd};
 
 use orfa_server_core::BackendResult;
@@ -30,6 +31,13 @@ const FS_FLAGS: u64 = libc::ST_RDONLY | libc::ST_NOSUID;
 /// The attributes of the object `fd` refers to.
 pub(super) fn attr_of(fd: BorrowedFd<'_>) -> BackendResult<Attr> {
     let st = sys::statx(fd)?;
+    Ok(from_statx(&st))
+}
+
+/// The attributes of `name` in the directory `dir` (a final symbolic link
+/// itself), as `READDIRPLUS` gives them.
+pub(super) fn attr_at(dir: BorrowedFd<'_>, name: &CStr) -> BackendResult<Attr> {
+    let st = sys::statx_at(dir, name)?;
     Ok(from_statx(&st))
 }
 

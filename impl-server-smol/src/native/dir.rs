@@ -5,13 +5,18 @@
 //! cookie and reads from there, so an entry that did not fit in one reply is
 //! read again for the next. File systems keep these positions valid while
 //! entries come and go (ext4 and xfs use name hashes, tmpfs stable indexes).
+//!
+//! For `READDIRPLUS`, each entry also carries its attributes, read with
+//! `statx` relative to the directory and without following a final link, so
+//! a listing never looks outside the directory.
 
+use std::ffi::CString;
 use std::os::fd::BorrowedFd;
 
 use orfa_server_core::BackendResult;
-use orfa_wire::{DirEntry, DirEntryWriter, FileType};
+use orfa_wire::{Attr, DirEntry, DirEntryWriter, FileType};
 
-use super::sys;
+use super::{attr, sys};
 
 /// The size of the buffer one `getdents64` call fills.
 const BUF_LEN: usize = 16 * 1024;
@@ -53,14 +58,25 @@ pub(super) fn read_dir(
                 cookie: record.off,
                 file_type: FileType::from_dirent_type(record.dtype),
                 name: record.name,
-                // FIXME(#3): attributes of READDIRPLUS entries.
-                attr: None,
+                attr: if out.wants_attrs() {
+                    entry_attr(fd, record.name)
+                } else {
+                    None
+                },
             };
             if !out.push(&entry) {
                 return Ok(false);
             }
         }
     }
+}
+
+/// The attributes of the entry `name` of the directory `fd`, or `None` if
+/// they cannot be read (the entry vanished, the caller may not search the
+/// directory): the client then asks with `STAT`.
+fn entry_attr(fd: BorrowedFd<'_>, name: &[u8]) -> Option<Attr> {
+    let name = CString::new(name).ok()?;
+    attr::attr_at(fd, &name).ok()
 }
 
 /// Splits the first record off a `getdents64` buffer; `None` at its end or

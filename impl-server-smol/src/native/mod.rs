@@ -5,14 +5,21 @@
 //! jail returned, so no path string from a client ever reaches a system call
 //! that would resolve it without `RESOLVE_BENEATH`.
 //!
-//! Files are created with exactly the mode the client sends: the client has
-//! applied its own umask, so the server process must run with a umask of 0
-//! (`main` sets it before serving).
+//! Files are created with exactly the mode the client sends: the session has
+//! applied the client's umask, so the server process must run with a umask
+//! of 0 (`main` sets it before serving).
+//!
+//! A server running as root makes each call as the client's user (see
+//! [`identity`]): the kernel checks permissions and sets owners as it would
+//! for that user. A server running as anyone else acts as itself.
 
 mod attr;
 mod dir;
+mod identity;
 mod resolve;
+mod space;
 mod sys;
+mod xattr;
 
 #[cfg(test)]
 mod tests;
@@ -184,12 +191,13 @@ impl Backend for NativeFs {
 
     fn open(
         &mut self,
-        _cx: &Context,
+        cx: &Context,
         base: Base<'_, NativeNode>,
         path: &[u8],
         flags: OpenFlags,
         mode: u32,
     ) -> BackendResult<(NativeNode, Attr)> {
+        identity::act_as(cx)?;
         let fd = self.lookup(base, path, open_flags(flags)?, mode)?;
         let attr = attr::attr_of(fd.as_fd())?;
         let append = flags.contains(OpenFlags::APPEND) && !flags.contains(OpenFlags::PATH);
@@ -202,11 +210,12 @@ impl Backend for NativeFs {
 
     fn read(
         &mut self,
-        _cx: &Context,
+        cx: &Context,
         node: &NativeNode,
         offset: u64,
         buf: &mut [u8],
     ) -> BackendResult<usize> {
+        identity::act_as(cx)?;
         let fd = node.fd.as_fd();
         let total = buf.len();
         transfer(total, |done| {
@@ -219,12 +228,13 @@ impl Backend for NativeFs {
 
     fn write(
         &mut self,
-        _cx: &Context,
+        cx: &Context,
         node: &NativeNode,
         offset: u64,
         data: &[u8],
         append: bool,
     ) -> BackendResult<(usize, u64)> {
+        identity::act_as(cx)?;
         let fd = node.fd.as_fd();
         if append || node.append {
             return append_write(fd, data, node.append);
@@ -240,55 +250,60 @@ impl Backend for NativeFs {
 
     fn stat(
         &mut self,
-        _cx: &Context,
+        cx: &Context,
         base: Base<'_, NativeNode>,
         path: &[u8],
         flags: PathFlags,
     ) -> BackendResult<Attr> {
+        identity::act_as(cx)?;
         let fd = self.lookup_path(base, path, flags)?;
         attr::attr_of(fd.as_fd())
     }
 
     fn readdir(
         &mut self,
-        _cx: &Context,
+        cx: &Context,
         dir: &NativeNode,
         cookie: u64,
         out: &mut DirEntryWriter<'_>,
     ) -> BackendResult<bool> {
+        identity::act_as(cx)?;
         dir::read_dir(dir.fd.as_fd(), cookie, out)
     }
 
     fn mkdir(
         &mut self,
-        _cx: &Context,
+        cx: &Context,
         base: Base<'_, NativeNode>,
         path: &[u8],
         mode: u32,
     ) -> BackendResult<()> {
+        identity::act_as(cx)?;
         let (dir, name) = self.lookup_parent(base, path)?;
         Ok(sys::mkdirat(dir.as_fd(), &name, mode & 0o7777)?)
     }
 
     fn mknod(
         &mut self,
-        _cx: &Context,
+        cx: &Context,
         base: Base<'_, NativeNode>,
         path: &[u8],
         mode: u32,
         rdev: u64,
     ) -> BackendResult<()> {
+        identity::act_as(cx)?;
         let (dir, name) = self.lookup_parent(base, path)?;
         Ok(sys::mknodat(dir.as_fd(), &name, mode, rdev)?)
     }
 
     fn unlink(
         &mut self,
-        _cx: &Context,
+        cx: &Context,
         base: Base<'_, NativeNode>,
         path: &[u8],
         flags: PathFlags,
     ) -> BackendResult<()> {
+        identity::act_as(cx)?;
         let (dir, name) = self.lookup_parent(base, path)?;
         let at = if flags.contains(PathFlags::REMOVEDIR) {
             libc::AT_REMOVEDIR
@@ -300,13 +315,14 @@ impl Backend for NativeFs {
 
     fn rename(
         &mut self,
-        _cx: &Context,
+        cx: &Context,
         from_base: Base<'_, NativeNode>,
         from: &[u8],
         to_base: Base<'_, NativeNode>,
         to: &[u8],
         flags: PathFlags,
     ) -> BackendResult<()> {
+        identity::act_as(cx)?;
         let (from_dir, from_name) = self.lookup_parent(from_base, from)?;
         let (to_dir, to_name) = self.lookup_parent(to_base, to)?;
         let mut how = 0;
@@ -327,13 +343,14 @@ impl Backend for NativeFs {
 
     fn link(
         &mut self,
-        _cx: &Context,
+        cx: &Context,
         from_base: Base<'_, NativeNode>,
         from: &[u8],
         to_base: Base<'_, NativeNode>,
         to: &[u8],
         flags: PathFlags,
     ) -> BackendResult<()> {
+        identity::act_as(cx)?;
         // The source is resolved whole by the jail (following a final link
         // unless NOFOLLOW), then linked through its descriptor.
         let source = self.lookup_path(from_base, from, flags)?;
@@ -343,11 +360,12 @@ impl Backend for NativeFs {
 
     fn symlink(
         &mut self,
-        _cx: &Context,
+        cx: &Context,
         target: &[u8],
         base: Base<'_, NativeNode>,
         path: &[u8],
     ) -> BackendResult<()> {
+        identity::act_as(cx)?;
         let target = resolve::c_string(target)?;
         let (dir, name) = self.lookup_parent(base, path)?;
         Ok(sys::symlinkat(&target, dir.as_fd(), &name)?)
@@ -355,11 +373,12 @@ impl Backend for NativeFs {
 
     fn readlink(
         &mut self,
-        _cx: &Context,
+        cx: &Context,
         base: Base<'_, NativeNode>,
         path: &[u8],
         buf: &mut [u8],
     ) -> BackendResult<usize> {
+        identity::act_as(cx)?;
         let fd = self.lookup_path(base, path, PathFlags::NOFOLLOW)?;
         let kind = FileType::from_mode(attr::attr_of(fd.as_fd())?.mode.get());
         if kind != FileType::SYMLINK {
@@ -375,12 +394,13 @@ impl Backend for NativeFs {
 
     fn setattr(
         &mut self,
-        _cx: &Context,
+        cx: &Context,
         base: Base<'_, NativeNode>,
         path: &[u8],
         attr: &SetAttr,
         flags: PathFlags,
     ) -> BackendResult<Attr> {
+        identity::act_as(cx)?;
         let fd = self.lookup_path(base, path, flags)?;
         attr::apply(fd.as_fd(), attr)?;
         attr::attr_of(fd.as_fd())
@@ -388,18 +408,21 @@ impl Backend for NativeFs {
 
     fn access(
         &mut self,
-        _cx: &Context,
+        cx: &Context,
         base: Base<'_, NativeNode>,
         path: &[u8],
         mode: AccessMode,
         flags: PathFlags,
     ) -> BackendResult<()> {
+        identity::act_as(cx)?;
         if mode.unknown_bits() != 0 {
             return Err(ErrorCode::INVAL);
         }
         let fd = self.lookup_path(base, path, flags)?;
         // The protocol's access bits are the values of R_OK, W_OK and X_OK.
-        let at = if flags.contains(PathFlags::EACCESS) {
+        // A root server acting as the caller checks the ids it set, not its
+        // own real ones.
+        let at = if flags.contains(PathFlags::EACCESS) || identity::server_is_root() {
             libc::AT_EACCESS
         } else {
             0
@@ -407,17 +430,106 @@ impl Backend for NativeFs {
         Ok(sys::access_fd(fd.as_fd(), mode.0 as i32, at)?)
     }
 
-    fn fsync(&mut self, _cx: &Context, node: &NativeNode, datasync: bool) -> BackendResult<()> {
+    fn fsync(&mut self, cx: &Context, node: &NativeNode, datasync: bool) -> BackendResult<()> {
+        identity::act_as(cx)?;
         Ok(sys::fsync(node.fd.as_fd(), datasync)?)
     }
 
     fn statfs(
         &mut self,
-        _cx: &Context,
+        cx: &Context,
         base: Base<'_, NativeNode>,
         path: &[u8],
     ) -> BackendResult<FsAttr> {
+        identity::act_as(cx)?;
         let fd = self.lookup_path(base, path, PathFlags::NONE)?;
         attr::fs_attr_of(fd.as_fd())
+    }
+
+    fn getxattr(
+        &mut self,
+        cx: &Context<'_>,
+        base: Base<'_, NativeNode>,
+        path: &[u8],
+        name: &[u8],
+        buf: &mut [u8],
+        flags: PathFlags,
+    ) -> BackendResult<usize> {
+        identity::act_as(cx)?;
+        self.do_getxattr(cx, base, path, name, buf, flags)
+    }
+
+    fn setxattr(
+        &mut self,
+        cx: &Context<'_>,
+        base: Base<'_, NativeNode>,
+        path: &[u8],
+        name: &[u8],
+        value: &[u8],
+        flags: PathFlags,
+    ) -> BackendResult<()> {
+        identity::act_as(cx)?;
+        self.do_setxattr(cx, base, path, name, value, flags)
+    }
+
+    fn listxattr(
+        &mut self,
+        cx: &Context<'_>,
+        base: Base<'_, NativeNode>,
+        path: &[u8],
+        buf: &mut [u8],
+        flags: PathFlags,
+    ) -> BackendResult<usize> {
+        identity::act_as(cx)?;
+        self.do_listxattr(cx, base, path, buf, flags)
+    }
+
+    fn removexattr(
+        &mut self,
+        cx: &Context<'_>,
+        base: Base<'_, NativeNode>,
+        path: &[u8],
+        name: &[u8],
+        flags: PathFlags,
+    ) -> BackendResult<()> {
+        identity::act_as(cx)?;
+        self.do_removexattr(cx, base, path, name, flags)
+    }
+
+    fn fallocate(
+        &mut self,
+        cx: &Context<'_>,
+        node: &NativeNode,
+        offset: u64,
+        len: u64,
+        flags: PathFlags,
+    ) -> BackendResult<()> {
+        identity::act_as(cx)?;
+        space::fallocate(node, offset, len, flags)
+    }
+
+    fn seek(
+        &mut self,
+        cx: &Context<'_>,
+        node: &NativeNode,
+        offset: u64,
+        hole: bool,
+    ) -> BackendResult<u64> {
+        identity::act_as(cx)?;
+        space::seek(node, offset, hole)
+    }
+
+    fn copy_range(
+        &mut self,
+        cx: &Context<'_>,
+        from: &NativeNode,
+        from_offset: u64,
+        to: &NativeNode,
+        to_offset: u64,
+        len: u64,
+        chunk: usize,
+    ) -> BackendResult<u64> {
+        identity::act_as(cx)?;
+        space::copy_range(from, from_offset, to, to_offset, len, chunk)
     }
 }

@@ -3,12 +3,18 @@
 //! Each wrapper takes borrowed descriptors and C strings, makes one call
 //! (retried on `EINTR`) and turns a failure into an [`Errno`]. No wrapper
 //! decides anything about the jail: that is [`super::resolve`]'s job.
+//! Extended attributes, file space and thread credentials have their own
+//! child modules.
 
 use std::ffi::CStr;
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd};
 
 use orfa_wire::ErrorCode;
+
+pub(super) mod creds;
+pub(super) mod space;
+pub(super) mod xattr;
 
 /// `fchmodat2(2)`, whose number is the same on every architecture (the
 /// tables were unified from 424 on); not every `libc` target names it.
@@ -131,6 +137,29 @@ pub(super) fn statx(fd: BorrowedFd<'_>) -> SysResult<libc::statx> {
                 fd.as_raw_fd(),
                 EMPTY.as_ptr(),
                 libc::AT_EMPTY_PATH,
+                mask,
+                out.as_mut_ptr(),
+            )
+        })
+    })?;
+    // SAFETY: the structure was zeroed (a valid `statx`) and the kernel
+    // filled it on success.
+    Ok(unsafe { out.assume_init() })
+}
+
+/// `statx(2)` of `name` in the directory `dir`, not following a final
+/// symbolic link.
+pub(super) fn statx_at(dir: BorrowedFd<'_>, name: &CStr) -> SysResult<libc::statx> {
+    let mut out = std::mem::MaybeUninit::<libc::statx>::zeroed();
+    let mask = libc::STATX_BASIC_STATS | libc::STATX_BTIME;
+    retry_unit(|| {
+        // SAFETY: `name` is NUL-terminated and `out` is valid for writes of
+        // a whole `statx` structure.
+        i64::from(unsafe {
+            libc::statx(
+                dir.as_raw_fd(),
+                name.as_ptr(),
+                libc::AT_SYMLINK_NOFOLLOW,
                 mask,
                 out.as_mut_ptr(),
             )

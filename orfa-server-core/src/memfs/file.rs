@@ -64,8 +64,9 @@ impl MemFs {
             let used = &mut self.used_pages;
             let inode = self.inodes.get_mut(&ino).ok_or(ErrorCode::IO)?;
             if let Kind::File(f) = &mut inode.kind {
-                *used = used.saturating_sub(f.pages());
+                let before = f.pages();
                 f.truncate(0);
+                *used = used.saturating_sub(before) + f.pages();
                 inode.touch_modify(cx.now);
                 inode.drop_setid_on_write(cx);
             }
@@ -367,7 +368,7 @@ impl SetAttrChange {
             if self.uid.is_some_and(|u| u != inode.uid) {
                 return Err(ErrorCode::PERM);
             }
-            let gid_ok = |g: u32| g == inode.gid || (cx.uid == inode.uid && g == cx.gid);
+            let gid_ok = |g: u32| g == inode.gid || (cx.uid == inode.uid && cx.in_group(g));
             if self.gid.is_some_and(|g| !gid_ok(g)) {
                 return Err(ErrorCode::PERM);
             }
@@ -404,7 +405,7 @@ impl SetAttrChange {
         if let Some(mode) = self.mode {
             let mut mode = mode;
             // Without privilege, one may not give a file a group one is not in.
-            if cx.uid != 0 && !inode.is_dir() && inode.gid != cx.gid {
+            if cx.uid != 0 && !inode.is_dir() && !cx.in_group(inode.gid) {
                 mode &= !S_ISGID;
             }
             inode.mode = (inode.mode & !PERM_MASK) | mode;

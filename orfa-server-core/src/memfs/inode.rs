@@ -7,6 +7,7 @@ use orfa_wire::{AccessMode, Attr, AttrMask, FileType};
 
 use super::data::FileData;
 use super::dir::Dir;
+use super::xattr::Xattrs;
 use crate::backend::{Context, Timestamp};
 
 /// The set-user-id bit of a mode.
@@ -59,6 +60,7 @@ pub(super) struct Inode {
     /// until this drops to zero.
     pub(super) opens: u64,
     pub(super) kind: Kind,
+    pub(super) xattrs: Xattrs,
 }
 
 impl Inode {
@@ -77,6 +79,7 @@ impl Inode {
             btime: now,
             opens: 0,
             kind,
+            xattrs: Xattrs::default(),
         }
     }
 
@@ -116,8 +119,9 @@ impl Inode {
 
     /// Whether `cx` may access the inode as `want` asks.
     ///
-    /// The owner's, the group's or the others' bits apply, in that order of
-    /// match. The superuser (uid 0) may always read and write, may search any
+    /// The owner's, the group's (if the caller is in the inode's group, as
+    /// primary or supplementary group) or the others' bits apply, in that
+    /// order of match. The superuser (uid 0) may always read and write, may search any
     /// directory, and may execute a file only if some execute bit is set.
     pub(super) fn permits(&self, cx: &Context, want: AccessMode) -> bool {
         let want = (want.0 & 0o7) as u32;
@@ -127,7 +131,7 @@ impl Inode {
         }
         let bits = if cx.uid == self.uid {
             self.mode >> 6
-        } else if cx.gid == self.gid {
+        } else if cx.in_group(self.gid) {
             self.mode >> 3
         } else {
             self.mode
@@ -166,6 +170,15 @@ impl Inode {
             Kind::Symlink(t) => t.len() as u64,
             Kind::Special => 0,
         }
+    }
+
+    /// Pages the inode takes from the file system's data limit.
+    pub(super) fn pages(&self) -> u64 {
+        let data = match &self.kind {
+            Kind::File(f) => f.pages(),
+            _ => 0,
+        };
+        data + self.xattrs.pages()
     }
 
     /// Allocated 512-byte blocks, as `stat` reports them.

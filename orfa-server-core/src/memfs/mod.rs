@@ -12,10 +12,12 @@
 //! permission rule), `data` (sparse file content), `dir` (entries and
 //! readdir cookies), `lookup` (path resolution inside the export), `file`
 //! (operations on open nodes and attributes), `namespace` (operations that
-//! add or remove names) and `rename`.
+//! add or remove names), `rename`, `space` (`fallocate`, `SEEK_DATA` and
+//! `SEEK_HOLE`, copies that keep holes), `ranges` (the index sets behind
+//! reserved space) and `xattr` (extended attributes).
 //!
 //! Permissions follow the owner, group and other bits of the caller's
-//! [`Context`] (no supplementary groups), with the superuser (uid 0)
+//! [`Context`] (its supplementary groups count), with the superuser (uid 0)
 //! bypassing read and write checks. Times are never updated by reads (as a
 //! `noatime` mount). FIFOs, sockets and device nodes can be created, listed,
 //! stat'ed and removed, but opening one other than with
@@ -35,9 +37,12 @@ mod file;
 mod inode;
 mod lookup;
 mod namespace;
+mod ranges;
 mod rename;
+mod space;
 #[cfg(test)]
 mod tests;
+mod xattr;
 
 use dir::Dir;
 use inode::{Inode, Kind};
@@ -156,12 +161,8 @@ impl MemFs {
             .get(&ino)
             .is_some_and(|i| i.nlink == 0 && i.opens == 0);
         if unused && ino != ROOT {
-            if let Some(Inode {
-                kind: Kind::File(f),
-                ..
-            }) = self.inodes.remove(&ino)
-            {
-                self.used_pages = self.used_pages.saturating_sub(f.pages());
+            if let Some(inode) = self.inodes.remove(&ino) {
+                self.used_pages = self.used_pages.saturating_sub(inode.pages());
             }
         }
     }
@@ -366,5 +367,87 @@ impl Backend for MemFs {
     ) -> BackendResult<FsAttr> {
         self.resolve(cx, Self::start(base), path, true)?;
         Ok(self.fs_attr())
+    }
+
+    fn getxattr(
+        &mut self,
+        cx: &Context<'_>,
+        base: Base<'_, MemNode>,
+        path: &[u8],
+        name: &[u8],
+        buf: &mut [u8],
+        flags: PathFlags,
+    ) -> BackendResult<usize> {
+        self.do_getxattr(cx, Self::start(base), path, name, buf, flags)
+    }
+
+    fn setxattr(
+        &mut self,
+        cx: &Context<'_>,
+        base: Base<'_, MemNode>,
+        path: &[u8],
+        name: &[u8],
+        value: &[u8],
+        flags: PathFlags,
+    ) -> BackendResult<()> {
+        self.do_setxattr(cx, Self::start(base), path, name, value, flags)
+    }
+
+    fn listxattr(
+        &mut self,
+        cx: &Context<'_>,
+        base: Base<'_, MemNode>,
+        path: &[u8],
+        buf: &mut [u8],
+        flags: PathFlags,
+    ) -> BackendResult<usize> {
+        self.do_listxattr(cx, Self::start(base), path, buf, flags)
+    }
+
+    fn removexattr(
+        &mut self,
+        cx: &Context<'_>,
+        base: Base<'_, MemNode>,
+        path: &[u8],
+        name: &[u8],
+        flags: PathFlags,
+    ) -> BackendResult<()> {
+        self.do_removexattr(cx, Self::start(base), path, name, flags)
+    }
+
+    fn fallocate(
+        &mut self,
+        cx: &Context<'_>,
+        node: &MemNode,
+        offset: u64,
+        len: u64,
+        flags: PathFlags,
+    ) -> BackendResult<()> {
+        self.do_fallocate(cx, node, offset, len, flags)
+    }
+
+    fn seek(
+        &mut self,
+        _cx: &Context<'_>,
+        node: &MemNode,
+        offset: u64,
+        hole: bool,
+    ) -> BackendResult<u64> {
+        self.do_seek(node, offset, hole)
+    }
+
+    /// Copies data and punches holes, ignoring `chunk`: no buffer of the
+    /// whole length is ever made.
+    fn copy_range(
+        &mut self,
+        cx: &Context<'_>,
+        from: &MemNode,
+        from_offset: u64,
+        to: &MemNode,
+        to_offset: u64,
+        len: u64,
+        _chunk: usize,
+    ) -> BackendResult<u64> {
+        self.do_copy_range(cx, from, from_offset, to, to_offset, len)
     }
 }

@@ -88,7 +88,7 @@ impl MemFs {
         } else {
             (cx.gid, mode)
         };
-        if !is_dir && cx.uid != 0 && gid != cx.gid {
+        if !is_dir && cx.uid != 0 && !cx.in_group(gid) {
             mode &= !S_ISGID;
         }
         let ino = self.add_inode(Inode::new(mode, cx.uid, gid, cx.now, kind))?;

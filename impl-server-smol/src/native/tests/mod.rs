@@ -1,7 +1,11 @@
 //! Tests of the native backend on real directories.
 
+mod identity;
 mod jail;
+mod listing;
 mod ops;
+mod space;
+mod xattr;
 
 use std::fs;
 use std::os::unix::fs::symlink;

@@ -16,6 +16,9 @@ mod model;
 mod namespace;
 mod paths;
 mod perms;
+mod ranges;
+mod space;
+mod xattr;
 
 const R: OpenFlags = OpenFlags::READ;
 const W: OpenFlags = OpenFlags::WRITE;
@@ -60,6 +63,10 @@ impl Fs {
     fn as_user(&mut self, uid: u32, gid: u32) {
         self.cx.uid = uid;
         self.cx.gid = gid;
+    }
+
+    fn with_groups(&mut self, groups: &'static [u32]) {
+        self.cx.groups = groups;
     }
 
     fn open(&mut self, path: &str, flags: OpenFlags) -> BackendResult<MemNode> {
@@ -246,20 +253,17 @@ fn check_invariants(fs: &MemFs) {
     let mut subdirs: BTreeMap<u64, u64> = BTreeMap::new();
     let mut pages = 0;
     for (&ino, inode) in &fs.inodes {
-        match &inode.kind {
-            Kind::Dir(d) => {
-                for (_, _, child) in d.entries_after(0) {
-                    *names.entry(child).or_default() += 1;
-                    let child_inode = &fs.inodes[&child];
-                    if let Kind::Dir(cd) = &child_inode.kind {
-                        assert_eq!(cd.parent, ino, "parent of directory {child}");
-                        *subdirs.entry(ino).or_default() += 1;
-                    }
+        if let Kind::Dir(d) = &inode.kind {
+            for (_, _, child) in d.entries_after(0) {
+                *names.entry(child).or_default() += 1;
+                let child_inode = &fs.inodes[&child];
+                if let Kind::Dir(cd) = &child_inode.kind {
+                    assert_eq!(cd.parent, ino, "parent of directory {child}");
+                    *subdirs.entry(ino).or_default() += 1;
                 }
             }
-            Kind::File(f) => pages += f.pages(),
-            _ => {}
         }
+        pages += inode.pages();
     }
     assert_eq!(fs.used_pages, pages, "page count");
     for (&ino, inode) in &fs.inodes {

@@ -308,3 +308,28 @@ fn readdir_while_deleting_visits_each_name_once() {
     t.rmdir("big").unwrap();
     t.check();
 }
+
+#[test]
+fn readdir_with_attributes_gives_each_entry_its_stat() {
+    let mut t = Fs::new();
+    t.mkdir("d").unwrap();
+    t.put("d/file", b"12345");
+    t.mkdir("d/sub").unwrap();
+    t.symlink("file", "d/link").unwrap();
+    let dir = t.open("d", R).unwrap();
+    let mut buf = vec![0; 4096];
+    let mut out = DirEntryWriter::with_attrs(&mut buf);
+    assert_eq!(t.fs.readdir(&t.cx, &dir, 0, &mut out), Ok(true));
+    let len = out.len();
+    let mut seen = 0;
+    for entry in DirEntryIter::with_attrs(&buf[..len]) {
+        let entry = entry.unwrap();
+        let name = core::str::from_utf8(entry.name).unwrap();
+        let expected = t.lstat(&alloc::format!("d/{name}")).unwrap();
+        assert_eq!(entry.attr.as_ref(), Some(&expected), "{name}");
+        assert_eq!(entry.ino, expected.ino.get());
+        seen += 1;
+    }
+    assert_eq!(seen, 3);
+    t.close(dir);
+}

@@ -149,3 +149,34 @@ fn creation_modes_are_masked() {
     );
     assert_eq!(root.stat(&cx, None, b"", FOLLOW).unwrap().uid.get(), 0);
 }
+
+#[test]
+fn supplementary_groups_grant_group_rights() {
+    let mut t = Fs::new();
+    t.put("g", b"group");
+    chmod(&mut t, "g", 0o640);
+    t.as_user(0, 0);
+    let set = set_attr(SetAttrMask::GID, |s| s.gid = 2000.into());
+    t.setattr("g", set).unwrap();
+
+    t.as_user(3000, 3000);
+    assert_eq!(t.open("g", R).err(), Some(ErrorCode::ACCES));
+    t.with_groups(&[5, 2000]);
+    assert_eq!(t.get("g").unwrap(), b"group");
+    assert_eq!(t.access("g", AccessMode::WRITE), Err(ErrorCode::ACCES));
+
+    // An owner may give a file to any group they are in, and keep set-group-id.
+    t.as_user(0, 0);
+    let set = set_attr(SetAttrMask::UID, |s| s.uid = 3000.into());
+    t.setattr("g", set).unwrap();
+    t.as_user(3000, 3000);
+    let set = set_attr(SetAttrMask::GID, |s| s.gid = 5.into());
+    assert_eq!(t.setattr("g", set).unwrap().gid.get(), 5);
+    let set = set_attr(SetAttrMask::GID, |s| s.gid = 6.into());
+    assert_eq!(t.setattr("g", set).err(), Some(ErrorCode::PERM));
+    chmod(&mut t, "g", 0o2750);
+    assert_eq!(t.stat("g").unwrap().mode.get() & 0o7777, 0o2750);
+    t.with_groups(&[]);
+    chmod(&mut t, "g", 0o2750);
+    assert_eq!(t.stat("g").unwrap().mode.get() & 0o7777, 0o750);
+}
