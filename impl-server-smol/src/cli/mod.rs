@@ -10,6 +10,11 @@ use clap::Parser;
 /// hold is the credits times the larger of the two.
 const MAX_BUFFER: u64 = 256 * 1024 * 1024;
 
+/// The smallest eager limit accepted: every request but a write or an
+/// extended attribute must fit, and the largest, a rename of two longest
+/// paths or a context with every group, takes 8,192 bytes.
+const MIN_EAGER_LIMIT: u64 = 16 * 1024;
+
 /// Serves a file system to ORFA clients over TCP or Unix sockets.
 #[derive(Debug, Parser)]
 #[command(name = "orfa-server", version, about)]
@@ -30,7 +35,7 @@ pub(crate) struct Cli {
 
     /// The largest data part a request may carry without a rendezvous.
     #[arg(long, value_name = "BYTES", default_value_t = orfa_wire::DEFAULT_EAGER_LIMIT,
-          value_parser = clap::value_parser!(u64).range(1..=MAX_BUFFER))]
+          value_parser = clap::value_parser!(u64).range(MIN_EAGER_LIMIT..=MAX_BUFFER))]
     pub(crate) eager_limit: u64,
 
     /// How many requests a client may have outstanding.
@@ -42,6 +47,11 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "BYTES", default_value_t = orfa_wire::DEFAULT_MAX_IO,
           value_parser = clap::value_parser!(u64).range(1..=MAX_BUFFER))]
     pub(crate) max_io: u64,
+
+    /// The most files and directories one client may hold open at once.
+    #[arg(long, value_name = "N", default_value_t = 4096,
+          value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
+    pub(crate) max_handles: u64,
 
     /// The highest minor protocol version offered (0 behaves as a 1.0
     /// server, for testing clients against older servers).
