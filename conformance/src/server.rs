@@ -53,6 +53,23 @@ impl Server {
         transport: Transport,
         prefix: &[&str],
     ) -> Server {
+        Self::spawn(artifacts, export, transport, prefix, &[])
+    }
+
+    /// Starts a server with extra arguments after the ones that choose the
+    /// export and the listening address (`--protocol-minor 0`, say), and
+    /// waits until it listens.
+    pub fn start_args(export: Export, transport: Transport, args: &[&str]) -> Server {
+        Self::spawn(Artifacts::get(), export, transport, &[], args)
+    }
+
+    fn spawn(
+        artifacts: Artifacts,
+        export: Export,
+        transport: Transport,
+        prefix: &[&str],
+        args: &[&str],
+    ) -> Server {
         let dir = tempfile::tempdir().expect("cannot make a temporary directory");
         let log = dir.path().join("server.log");
         let socket = dir.path().join("orfa.sock");
@@ -73,6 +90,7 @@ impl Server {
             Export::Memory => cmd.arg("--memory"),
             Export::Dir(path) => cmd.arg("--export").arg(path),
         };
+        cmd.args(args);
         let mut child = cmd
             .stdin(Stdio::null())
             .stdout(Stdio::null())

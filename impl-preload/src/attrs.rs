@@ -159,7 +159,7 @@ unsafe extern "C" fn chmod(path: *const c_char, mode: mode_t) -> c_int {
     let route = unsafe { route::path(path) };
     // SAFETY: forwarded call.
     on_route(route, mode_change(mode), PathFlags::NONE)
-        .unwrap_or_else(|| unsafe { next::chmod(path, mode) })
+        .unwrap_or_else(|| unsafe { next::chmod(route::local(path).as_ptr(), mode) })
 }
 
 /// `lchmod`: as `chmod`, without following a final symbolic link (which
@@ -174,7 +174,7 @@ unsafe extern "C" fn lchmod(path: *const c_char, mode: mode_t) -> c_int {
     let route = unsafe { route::path(path) };
     on_route(route, mode_change(mode), PathFlags::NOFOLLOW)
         // SAFETY: forwarded call.
-        .unwrap_or_else(|| unsafe { next::lchmod(path, mode) })
+        .unwrap_or_else(|| unsafe { next::lchmod(route::local(path).as_ptr(), mode) })
 }
 
 /// `fchmod`: remote descriptors change mode on the server.
@@ -207,7 +207,7 @@ unsafe extern "C" fn fchmodat(
     let route = unsafe { route::at(dirfd, path, flags & libc::AT_EMPTY_PATH != 0) };
     on_route(route, mode_change(mode), convert::path_flags(flags))
         // SAFETY: forwarded call.
-        .unwrap_or_else(|| unsafe { next::fchmodat(dirfd, path, mode, flags) })
+        .unwrap_or_else(|| unsafe { next::fchmodat(dirfd, route::local_at(dirfd, path).as_ptr(), mode, flags) })
 }
 
 /// `chown`: remote paths change owner on the server.
@@ -221,7 +221,7 @@ unsafe extern "C" fn chown(path: *const c_char, uid: uid_t, gid: gid_t) -> c_int
     let route = unsafe { route::path(path) };
     on_route(route, owner_change(uid, gid), PathFlags::NONE)
         // SAFETY: forwarded call.
-        .unwrap_or_else(|| unsafe { next::chown(path, uid, gid) })
+        .unwrap_or_else(|| unsafe { next::chown(route::local(path).as_ptr(), uid, gid) })
 }
 
 /// `lchown`: as `chown`, without following a final symbolic link.
@@ -235,7 +235,7 @@ unsafe extern "C" fn lchown(path: *const c_char, uid: uid_t, gid: gid_t) -> c_in
     let route = unsafe { route::path(path) };
     on_route(route, owner_change(uid, gid), PathFlags::NOFOLLOW)
         // SAFETY: forwarded call.
-        .unwrap_or_else(|| unsafe { next::lchown(path, uid, gid) })
+        .unwrap_or_else(|| unsafe { next::lchown(route::local(path).as_ptr(), uid, gid) })
 }
 
 /// `fchown`: remote descriptors change owner on the server.
@@ -269,7 +269,7 @@ unsafe extern "C" fn fchownat(
     let route = unsafe { route::at(dirfd, path, flags & libc::AT_EMPTY_PATH != 0) };
     on_route(route, owner_change(uid, gid), convert::path_flags(flags))
         // SAFETY: forwarded call.
-        .unwrap_or_else(|| unsafe { next::fchownat(dirfd, path, uid, gid, flags) })
+        .unwrap_or_else(|| unsafe { next::fchownat(dirfd, route::local_at(dirfd, path).as_ptr(), uid, gid, flags) })
 }
 
 /// `utimensat`: nanosecond times, `UTIME_NOW` and `UTIME_OMIT`; a null path
@@ -294,7 +294,7 @@ unsafe extern "C" fn utimensat(
     let route = unsafe { route::at(dirfd, path, flags & libc::AT_EMPTY_PATH != 0) };
     let Some(route) = route else {
         // SAFETY: forwarded call.
-        return unsafe { next::utimensat(dirfd, path, times, flags) };
+        return unsafe { next::utimensat(dirfd, route::local_at(dirfd, path).as_ptr(), times, flags) };
     };
     // SAFETY: the caller's contract on `times`.
     let change = unsafe { from_timespecs(times) }.and_then(times_change);
@@ -330,7 +330,7 @@ macro_rules! utimes_path {
             // SAFETY: the caller passes a C string or null.
             let Some(route) = (unsafe { route::path(path) }) else {
                 // SAFETY: forwarded call.
-                return unsafe { next::$name(path, times) };
+                return unsafe { next::$name(route::local(path).as_ptr(), times) };
             };
             // SAFETY: the caller's contract on `times`.
             let change = unsafe { from_timevals(times) }.and_then(times_change);
@@ -367,7 +367,7 @@ unsafe extern "C" fn utime(path: *const c_char, times: *const utimbuf) -> c_int 
     // SAFETY: the caller passes a C string or null.
     let Some(route) = (unsafe { route::path(path) }) else {
         // SAFETY: forwarded call.
-        return unsafe { next::utime(path, times) };
+        return unsafe { next::utime(route::local(path).as_ptr(), times) };
     };
     // SAFETY: the caller's contract: null or a valid `utimbuf`.
     let change = match unsafe { times.as_ref() } {
@@ -391,7 +391,7 @@ macro_rules! truncate_path {
             let route = unsafe { route::path(path) };
             on_route(route, size_change(len), PathFlags::NONE)
                 // SAFETY: forwarded call.
-                .unwrap_or_else(|| unsafe { next::$name(path, len) })
+                .unwrap_or_else(|| unsafe { next::$name(route::local(path).as_ptr(), len) })
         }
     )*};
 }
@@ -452,7 +452,7 @@ macro_rules! access_path {
             // SAFETY: the caller passes a C string or null.
             match unsafe { route::path(path) } {
                 // SAFETY: forwarded call.
-                None => unsafe { next::$name(path, mode) },
+                None => unsafe { next::$name(route::local(path).as_ptr(), mode) },
                 Some(r) => guard(-1, || access_remote(r?, mode, $flags)),
             }
         }
@@ -480,7 +480,7 @@ unsafe extern "C" fn faccessat(
     // SAFETY: the caller passes a C string or null.
     match unsafe { route::at(dirfd, path, flags & libc::AT_EMPTY_PATH != 0) } {
         // SAFETY: forwarded call.
-        None => unsafe { next::faccessat(dirfd, path, mode, flags) },
+        None => unsafe { next::faccessat(dirfd, route::local_at(dirfd, path).as_ptr(), mode, flags) },
         Some(r) => guard(-1, || access_remote(r?, mode, convert::access_flags(flags))),
     }
 }

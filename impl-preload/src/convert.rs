@@ -7,6 +7,22 @@ use orfa_wire::{AccessMode, Attr, FsAttr, OpenFlags, PathFlags};
 /// The `f_type` reported by `statfs` for a remote file system: "ORFA".
 pub(crate) const ORFA_MAGIC: i64 = 0x4f52_4641;
 
+/// The least `st_blksize` reported for a remote file.
+///
+/// `st_blksize` tells programs (stdio, `cp`, `cmp`, `sha256sum`) how much to
+/// read or write at once. The server reports its own disk's block size,
+/// which is right for its disk; for this client each read or write is a
+/// round trip, so small blocks cost a request each. The client, which alone
+/// knows that, raises the value when converting: 128 KiB is well under any
+/// session's `max_io` in practice (1 MiB by default), so one such read
+/// is one request, and it makes stdio and coreutils move large blocks.
+pub(crate) const REMOTE_BLKSIZE: u64 = 128 * 1024;
+
+/// The `st_blksize` reported for `a`.
+fn blksize(a: &Attr) -> u64 {
+    a.blksize.get().max(REMOTE_BLKSIZE)
+}
+
 /// The protocol's open flags for Linux `open(2)` flags.
 pub(crate) fn open_flags(flags: c_int) -> OpenFlags {
     let mut out = OpenFlags::NONE;
@@ -123,7 +139,7 @@ macro_rules! fill_stat {
         st.st_gid = a.gid.get() as u32;
         st.st_rdev = a.rdev.get();
         st.st_size = a.size.get() as i64;
-        st.st_blksize = a.blksize.get() as i64;
+        st.st_blksize = blksize(a) as i64;
         st.st_blocks = a.blocks.get() as i64;
         (st.st_atime, st.st_atime_nsec) = (a.atime().0, i64::from(a.atime().1));
         (st.st_mtime, st.st_mtime_nsec) = (a.mtime().0, i64::from(a.mtime().1));
@@ -161,7 +177,7 @@ pub(crate) fn to_statx(a: &Attr) -> libc::statx {
     let mut sx: libc::statx = unsafe { core::mem::zeroed() };
     // The protocol's mask bits are those of STATX_TYPE ... STATX_BTIME.
     sx.stx_mask = (a.mask.get() & 0xfff) as u32;
-    sx.stx_blksize = a.blksize.get() as u32;
+    sx.stx_blksize = blksize(a) as u32;
     sx.stx_attributes = a.attributes.get();
     sx.stx_nlink = a.nlink.get() as u32;
     sx.stx_uid = a.uid.get() as u32;

@@ -11,13 +11,21 @@
 //! system call) then fails with `ENOENT` instead of silently reading,
 //! creating or deleting local files of the same name.
 //!
-//! The sink's own path ends with the remote directory's
-//! (`/tmp/.orfa-cwd-PID-N/REMOTE@NAME/path`), which is how a program exec'd
-//! from a remote directory finds it: when the library loads in a process
-//! whose current directory was removed, it reads that path back from
-//! `/proc/self/cwd` and adopts the remote directory. A remote path too long
-//! to be spelt so gets a plain sink, and exec'd programs stay in it
-//! (FIXME(#4)).
+//! The sink's path spells the remote directory, which is how a program
+//! exec'd from a remote directory finds it: when the library loads in a
+//! process whose current directory was removed, it reads that path back
+//! from `/proc/self/cwd` and adopts the remote directory. The remote path is
+//! written in a few long names rather than one directory per component, so
+//! that entering a sink costs a handful of `mkdir`s however deep the remote
+//! directory is: `/tmp/.orfa-cwd-PID-N/+CHUNK/+CHUNK...`, where the chunks
+//! together are `/REMOTE@NAME/path` with every `/` written as byte 1 (and a
+//! byte 1 or 2 of a name written after an escape byte 2). The directories
+//! are removed as soon as the process is in the deepest, so a killed process
+//! leaves nothing behind. A remote path too long to be spelt so gets a plain
+//! sink, and exec'd programs stay in it (FIXME(#4)).
+//!
+//! After a `fork`, the child opens its own handle of the directory on first
+//! use (see `vfd`).
 
 use core::ffi::{c_char, c_int};
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -48,12 +56,22 @@ pub(crate) fn is_remote() -> bool {
     REMOTE.load(Ordering::Acquire)
 }
 
-/// The remote current directory.
+/// The remote current directory, open on this process's connection (a
+/// child after `fork` opens its own handle here).
 pub(crate) fn get() -> Option<Arc<OpenFile>> {
     if !is_remote() {
         return None;
     }
-    cwd().clone()
+    let dir = cwd().clone()?;
+    if dir.usable().is_ok() {
+        return Some(dir);
+    }
+    let here = vfd::here(&dir).ok()?;
+    let mut slot = cwd();
+    if slot.as_ref().is_some_and(|d| Arc::ptr_eq(d, &dir)) {
+        *slot = Some(Arc::clone(&here));
+    }
+    Some(here)
 }
 
 /// The name that starts a sink's path below its temporary directory.
@@ -88,15 +106,17 @@ fn path_call(nr: libc::c_long, path: &[u8], arg: libc::c_long) -> Result<(), Err
 }
 
 /// Moves the kernel's current directory into a removed directory whose path
-/// ends with `remote` (or, if that cannot be made, into a plain one).
+/// spells `remote` (or, if that cannot be made, into a plain one).
 fn enter_sink(remote: &[u8]) -> Result<(), Errno> {
     let pid = std::process::id();
     let n = SINKS.fetch_add(1, Ordering::Relaxed);
+    let chunks = spell(remote);
     let mut last = libc::EACCES;
     for base in ["/tmp", "/dev/shm", "/var/tmp"] {
         let top = format!("{base}/{SINK_TAG}{pid}-{n}").into_bytes();
-        for spelt in [true, false] {
-            match make_sink(&top, if spelt { remote } else { b"" }) {
+        let fits = top.len() + chunks.iter().map(|c| c.len() + 1).sum::<usize>() <= MAX_SINK;
+        for spelt in [fits, false] {
+            match make_sink(&top, if spelt { &chunks } else { &[] }) {
                 Ok(()) => return Ok(()),
                 Err(e) => last = e,
             }
@@ -105,17 +125,73 @@ fn enter_sink(remote: &[u8]) -> Result<(), Errno> {
     Err(last)
 }
 
-/// Makes `top` + `remote` one directory at a time, enters the deepest, and
-/// removes them all again.
-fn make_sink(top: &[u8], remote: &[u8]) -> Result<(), Errno> {
+/// The longest sink path: `/proc/self/cwd` must read back whole.
+const MAX_SINK: usize = libc::PATH_MAX as usize - 64;
+
+/// The longest chunk of a spelt path (a name is at most 255 bytes).
+const CHUNK: usize = 240;
+
+/// Starts each chunk, so that none reads `.` or `..`.
+const CHUNK_MARK: u8 = b'+';
+
+/// Stands for `/` in a spelt path.
+const SLASH: u8 = 1;
+
+/// Escapes a byte [`SLASH`] or [`ESCAPE`] of the remote path.
+const ESCAPE: u8 = 2;
+
+/// The names of the directories below a sink's top that spell `remote`.
+fn spell(remote: &[u8]) -> Vec<Vec<u8>> {
+    let mut chunks = Vec::new();
+    let mut chunk = vec![CHUNK_MARK];
+    for &b in remote {
+        let token: &[u8] = match b {
+            b'/' => &[SLASH],
+            SLASH => &[ESCAPE, SLASH],
+            ESCAPE => &[ESCAPE, ESCAPE],
+            _ => core::slice::from_ref(&b),
+        };
+        if chunk.len() + token.len() > CHUNK {
+            chunks.push(core::mem::replace(&mut chunk, vec![CHUNK_MARK]));
+        }
+        chunk.extend_from_slice(token);
+    }
+    if chunk.len() > 1 {
+        chunks.push(chunk);
+    }
+    chunks
+}
+
+/// The remote path that the names below a sink's top (`rest`, starting with
+/// `/`) spell.
+fn unspell(rest: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(rest.len());
+    let mut escaped = false;
+    for chunk in rest.split(|&b| b == b'/').filter(|c| !c.is_empty()) {
+        for &b in chunk.strip_prefix(&[CHUNK_MARK])? {
+            match (escaped, b) {
+                (false, ESCAPE) => escaped = true,
+                (false, SLASH) => out.push(b'/'),
+                (_, b) => {
+                    escaped = false;
+                    out.push(b);
+                }
+            }
+        }
+    }
+    Some(out)
+}
+
+/// Makes `top` and `chunks` below it, one in the other, enters the deepest,
+/// and removes them all again.
+fn make_sink(top: &[u8], chunks: &[Vec<u8>]) -> Result<(), Errno> {
     let mut made: Vec<Vec<u8>> = Vec::new();
     let mut path = top.to_vec();
     let mut result = Ok(());
-    let comps = remote.split(|&b| b == b'/').filter(|c| !c.is_empty());
-    for comp in core::iter::once(&b""[..]).chain(comps) {
-        if !comp.is_empty() {
+    for chunk in core::iter::once(&Vec::new()).chain(chunks) {
+        if !chunk.is_empty() {
             path.push(b'/');
-            path.extend_from_slice(comp);
+            path.extend_from_slice(chunk);
         }
         let mut c_path = path.clone();
         c_path.push(0);
@@ -174,16 +250,17 @@ fn inherit() {
     }
 }
 
-/// The remote directory a sink's path spells: `…/.orfa-cwd-PID-N/REMOTE@…`
+/// The remote directory a sink's path spells: `…/.orfa-cwd-PID-N/+CHUNK…`
 /// followed by the kernel's ` (deleted)`.
 fn spelt_remote(sink: &[u8]) -> Option<Vec<u8>> {
     let tag = SINK_TAG.as_bytes();
     let at = sink.windows(tag.len()).position(|w| w == tag)?;
     let rest = sink.get(at..)?;
     let slash = rest.iter().position(|&b| b == b'/')?;
-    let remote = rest.get(slash..)?;
-    let remote = remote.strip_suffix(b" (deleted)").unwrap_or(remote);
-    remote.starts_with(b"/REMOTE@").then(|| remote.to_vec())
+    let rest = rest.get(slash..)?;
+    let rest = rest.strip_suffix(b" (deleted)").unwrap_or(rest);
+    let remote = unspell(rest)?;
+    remote.starts_with(b"/REMOTE@").then_some(remote)
 }
 
 /// Runs [`inherit`] when the library is loaded; any failure leaves the
@@ -221,7 +298,7 @@ unsafe extern "C" fn chdir(path: *const c_char) -> c_int {
         Some(r) => guard(-1, || chdir_remote(r?)),
         None => {
             // SAFETY: forwarded call.
-            let ret = unsafe { next::chdir(path) };
+            let ret = unsafe { next::chdir(route::local(path).as_ptr()) };
             if ret == 0 {
                 set_local();
             }
@@ -322,3 +399,6 @@ unsafe extern "C" fn get_current_dir_name() -> *mut c_char {
     // SAFETY: a null buffer is allowed.
     unsafe { getcwd(core::ptr::null_mut(), 0) }
 }
+
+#[cfg(test)]
+mod tests;

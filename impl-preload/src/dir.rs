@@ -6,8 +6,11 @@
 //! the C library's; while no remote stream is open, a counter answers
 //! "local" without taking the registry's lock.
 //!
-//! Entries are read ahead in batches, one request per batch. The server does
-//! not send `.` and `..`; the stream puts them first, as Linux does.
+//! Entries are read ahead in batches, one request per batch: `READDIRPLUS`
+//! on a 1.1 session, whose attributes go to the read-ahead of `ahead` (so
+//! that stat calls on the entries just read need no request), `READDIR` on
+//! a 1.0 one. The server does not send `.` and `..`; the stream puts them
+//! first, as Linux does.
 //! Positions (`d_off`, `telldir`) are 1 after `.`, 2 after `..`, and 3 plus
 //! the server's cookie after an entry from the server.
 
@@ -22,7 +25,7 @@ use crate::errno::{guard, guard_code};
 use crate::remote::Errno;
 use crate::route;
 use crate::vfd::{self, OpenFile};
-use crate::{next, open};
+use crate::{ahead, next, open};
 
 /// The addresses of the open remote streams.
 static REGISTRY: Mutex<Vec<usize>> = Mutex::new(Vec::new());
@@ -98,11 +101,49 @@ fn stream(fd: c_int) -> Result<*mut DIR, Errno> {
 }
 
 impl RemoteDir {
+    /// This stream's identity for the read-ahead of attributes.
+    fn id(&self) -> usize {
+        core::ptr::from_ref(self) as usize
+    }
+
     /// Moves to position `pos`, dropping what was read ahead.
     fn seek(&mut self, pos: u64) {
         self.pos = pos;
         self.ahead.clear();
         self.eof = false;
+        ahead::forget_stream(self.id());
+    }
+
+    /// Reads the next batch after the server's `cookie` into `ahead`.
+    fn fetch(&mut self, cookie: u64) -> Result<(), Errno> {
+        let server = self.file.server;
+        let (entries, eof) = if server.minor()? >= 1 {
+            let batch = server.readdirplus(self.file.handle, cookie)?;
+            let with_attrs = batch
+                .entries
+                .iter()
+                .filter_map(|e| Some((e.name.as_slice(), e.attr?)));
+            ahead::keep(self.id(), server, &self.file.path, with_attrs);
+            let entries = batch
+                .entries
+                .into_iter()
+                .map(|e| (e.ino, e.cookie, e.dtype, e.name))
+                .collect::<Vec<_>>();
+            (entries, batch.eof)
+        } else {
+            let batch = server.readdir(self.file.handle, cookie)?;
+            (batch.entries, batch.eof)
+        };
+        if entries.is_empty() && !eof {
+            // The server made no progress; better an error than a loop.
+            return Err(libc::EIO);
+        }
+        self.eof = eof;
+        self.ahead
+            .extend(entries.into_iter().map(|(ino, cookie, dtype, name)| {
+                (ino, cookie.saturating_add(SERVER_START + 1), dtype, name)
+            }));
+        Ok(())
     }
 
     /// The next entry, `None` at the end of the listing.
@@ -114,17 +155,7 @@ impl RemoteDir {
             return Ok(Some(&raw mut self.entry));
         }
         if self.ahead.is_empty() && !self.eof {
-            let cookie = self.pos.saturating_sub(SERVER_START + 1);
-            let batch = self.file.server.readdir(self.file.handle, cookie)?;
-            if batch.entries.is_empty() && !batch.eof {
-                // The server made no progress; better an error than a loop.
-                return Err(libc::EIO);
-            }
-            self.eof = batch.eof;
-            self.ahead
-                .extend(batch.entries.into_iter().map(|(ino, cookie, dtype, name)| {
-                    (ino, cookie.saturating_add(SERVER_START + 1), dtype, name)
-                }));
+            self.fetch(self.pos.saturating_sub(SERVER_START + 1))?;
         }
         let Some((ino, pos, dtype, name)) = self.ahead.pop_front() else {
             return Ok(None);
@@ -162,7 +193,7 @@ unsafe extern "C" fn opendir(path: *const c_char) -> *mut DIR {
     // SAFETY: the caller passes a C string or null.
     match unsafe { route::path(path) } {
         // SAFETY: forwarded call.
-        None => unsafe { next::opendir(path) },
+        None => unsafe { next::opendir(route::local(path).as_ptr()) },
         Some(r) => guard(core::ptr::null_mut(), || {
             let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC;
             let fd = open::open_remote(r?, flags, 0)?;
@@ -309,6 +340,7 @@ unsafe extern "C" fn closedir(dir: *mut DIR) -> c_int {
         // SAFETY: `r` came from `Box::into_raw` in `stream` and has just left
         // the registry, so nothing else will free it.
         let stream = unsafe { Box::from_raw(r) };
+        ahead::forget_stream(stream.id());
         let fd = stream.fd;
         drop(stream);
         vfd::close(fd)?;

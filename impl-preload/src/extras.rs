@@ -1,77 +1,25 @@
-//! Calls that remote files answer simply: extended attributes (not in the
-//! protocol yet), `ioctl`, advice, preallocation and `mmap`; and the copy
-//! calls (`copy_file_range`, `sendfile`), emulated so that the kernel never
-//! sees a virtual descriptor.
+//! Calls on remote descriptors beyond reading and writing: `ioctl`, advice,
+//! preallocation (`FALLOCATE`), data and holes (`SEEK`), and the
+//! copy calls: `copy_file_range` between two remote files of one server is
+//! one `COPY_RANGE` done inside it; any other copy (remote and local, two
+//! servers, `sendfile`) is emulated with reads and writes, so that the
+//! kernel never sees a virtual descriptor.
+//!
+//! A 1.0 session has none of these operations: preallocation answers
+//! `EOPNOTSUPP`, a file is reported dense (data up to its size, one hole
+//! there), and copies are emulated.
 
-use core::ffi::{c_char, c_int, c_uint, c_ulong, c_void};
+use core::ffi::{c_int, c_uint, c_ulong, c_void};
+use std::sync::Arc;
 
 use libc::{off_t, off64_t, size_t, ssize_t};
+use orfa_wire::PathFlags;
 
 use crate::errno::{guard, guard_code};
 use crate::io;
 use crate::next;
 use crate::remote::Errno;
-use crate::route;
-use crate::vfd;
-
-/// Defines extended-attribute functions on a path: FIXME(#3) extended
-/// attributes are not in the protocol yet, so remote paths answer `ENOTSUP`
-/// (which `cp -a`, `tar --xattrs` and `ls` take as "none").
-macro_rules! xattr_path {
-    ($($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {$(
-        #[doc = concat!("`", stringify!($name), "`: `ENOTSUP` on remote paths.")]
-        ///
-        /// # Safety
-        ///
-        /// As the C function.
-        #[unsafe(no_mangle)]
-        unsafe extern "C" fn $name(path: *const c_char, $($arg: $ty),*) -> $ret {
-            // SAFETY: the caller passes a C string or null.
-            match unsafe { route::path(path) } {
-                // SAFETY: forwarded call.
-                None => unsafe { next::$name(path, $($arg),*) },
-                Some(r) => guard(-1, || r.and_then(|_| Err(libc::ENOTSUP))),
-            }
-        }
-    )*};
-}
-
-xattr_path! {
-    getxattr(name: *const c_char, value: *mut c_void, size: size_t) -> ssize_t;
-    lgetxattr(name: *const c_char, value: *mut c_void, size: size_t) -> ssize_t;
-    listxattr(list: *mut c_char, size: size_t) -> ssize_t;
-    llistxattr(list: *mut c_char, size: size_t) -> ssize_t;
-    setxattr(name: *const c_char, value: *const c_void, size: size_t, flags: c_int) -> c_int;
-    lsetxattr(name: *const c_char, value: *const c_void, size: size_t, flags: c_int) -> c_int;
-    removexattr(name: *const c_char) -> c_int;
-    lremovexattr(name: *const c_char) -> c_int;
-}
-
-/// Defines extended-attribute functions on a descriptor (`ENOTSUP` remotely).
-macro_rules! xattr_fd {
-    ($($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {$(
-        #[doc = concat!("`", stringify!($name), "`: `ENOTSUP` on remote descriptors.")]
-        ///
-        /// # Safety
-        ///
-        /// As the C function.
-        #[unsafe(no_mangle)]
-        unsafe extern "C" fn $name(fd: c_int, $($arg: $ty),*) -> $ret {
-            if !vfd::is_virtual(fd) {
-                // SAFETY: forwarded call.
-                return unsafe { next::$name(fd, $($arg),*) };
-            }
-            guard(-1, || Err(libc::ENOTSUP))
-        }
-    )*};
-}
-
-xattr_fd! {
-    fgetxattr(name: *const c_char, value: *mut c_void, size: size_t) -> ssize_t;
-    flistxattr(list: *mut c_char, size: size_t) -> ssize_t;
-    fsetxattr(name: *const c_char, value: *const c_void, size: size_t, flags: c_int) -> c_int;
-    fremovexattr(name: *const c_char) -> c_int;
-}
+use crate::vfd::{self, OpenFile};
 
 /// `ioctl`: remote descriptors answer `ENOTTY` (`FICLONE` from `cp` among
 /// others: it then copies the bytes itself).
@@ -109,10 +57,50 @@ macro_rules! fadvise {
 
 fadvise!(posix_fadvise(off_t), posix_fadvise64(off64_t));
 
-/// Defines `fallocate`-like functions: not supported on remote descriptors.
+/// Preallocates, punches or zeroes a range of a remote descriptor's file.
+fn fallocate_fd(fd: c_int, mode: c_int, off: i64, len: i64) -> Result<(), Errno> {
+    let file = vfd::get(fd).ok_or(libc::EBADF)?;
+    file.usable()?;
+    if file.is_path_only() {
+        return Err(libc::EBADF);
+    }
+    if off < 0 || len <= 0 {
+        return Err(libc::EINVAL);
+    }
+    if off.checked_add(len).is_none() {
+        return Err(libc::EFBIG);
+    }
+    if file.is_dir {
+        return Err(libc::EISDIR);
+    }
+    if file.status() & libc::O_ACCMODE == libc::O_RDONLY {
+        return Err(libc::EBADF);
+    }
+    let known = libc::FALLOC_FL_KEEP_SIZE | libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_ZERO_RANGE;
+    if mode & !known != 0 {
+        return Err(libc::EOPNOTSUPP);
+    }
+    let mut flags = PathFlags::NONE;
+    for (bit, flag) in [
+        (libc::FALLOC_FL_KEEP_SIZE, PathFlags::KEEP_SIZE),
+        (libc::FALLOC_FL_PUNCH_HOLE, PathFlags::PUNCH_HOLE),
+        (libc::FALLOC_FL_ZERO_RANGE, PathFlags::ZERO_RANGE),
+    ] {
+        if mode & bit != 0 {
+            flags |= flag;
+        }
+    }
+    if file.server.minor()? < 1 {
+        return Err(libc::EOPNOTSUPP);
+    }
+    file.server
+        .fallocate(file.handle, off as u64, len as u64, flags)
+}
+
+/// Defines `fallocate`-like functions: `FALLOCATE` on remote descriptors.
 macro_rules! fallocate {
     ($($name:ident($off:ty)),*) => {$(
-        #[doc = concat!("`", stringify!($name), "`: `EOPNOTSUPP` on remote descriptors.")]
+        #[doc = concat!("`", stringify!($name), "`: remote descriptors ask the server.")]
         ///
         /// # Safety
         ///
@@ -123,19 +111,20 @@ macro_rules! fallocate {
                 // SAFETY: forwarded call.
                 return unsafe { next::$name(fd, mode, off, len) };
             }
-            guard(-1, || Err(libc::EOPNOTSUPP))
+            guard(-1, || fallocate_fd(fd, mode, off, len).map(|()| 0))
         }
     )*};
 }
 
 fallocate!(fallocate(off_t), fallocate64(off64_t));
 
-/// Defines `posix_fallocate`-like functions. The C library's fallback would
-/// write through its own internal calls, which never reach this library, so
-/// remote descriptors answer `EOPNOTSUPP` (as an error number, not in errno).
+/// Defines `posix_fallocate`-like functions: `FALLOCATE` without flags on
+/// remote descriptors, the error returned as a number (errno untouched).
+/// The C library's own fallback writes through internal calls that never
+/// reach this library, so a 1.0 session answers `EOPNOTSUPP`.
 macro_rules! posix_fallocate {
     ($($name:ident($off:ty)),*) => {$(
-        #[doc = concat!("`", stringify!($name), "`: `EOPNOTSUPP` on remote descriptors.")]
+        #[doc = concat!("`", stringify!($name), "`: remote descriptors ask the server.")]
         ///
         /// # Safety
         ///
@@ -146,41 +135,29 @@ macro_rules! posix_fallocate {
                 // SAFETY: forwarded call.
                 return unsafe { next::$name(fd, off, len) };
             }
-            guard_code(|| Err(libc::EOPNOTSUPP))
+            guard_code(|| fallocate_fd(fd, 0, off, len))
         }
     )*};
 }
 
 posix_fallocate!(posix_fallocate(off_t), posix_fallocate64(off64_t));
 
-/// Defines `mmap`-like functions: a remote descriptor cannot be mapped
-/// (`ENODEV`); the placeholder behind it must never be.
-macro_rules! mmap {
-    ($($name:ident($off:ty)),*) => {$(
-        #[doc = concat!("`", stringify!($name), "`: `ENODEV` on remote descriptors.")]
-        ///
-        /// # Safety
-        ///
-        /// As the C function.
-        #[unsafe(no_mangle)]
-        unsafe extern "C" fn $name(
-            addr: *mut c_void,
-            len: size_t,
-            prot: c_int,
-            flags: c_int,
-            fd: c_int,
-            off: $off,
-        ) -> *mut c_void {
-            if flags & libc::MAP_ANONYMOUS != 0 || !vfd::is_virtual(fd) {
-                // SAFETY: forwarded call.
-                return unsafe { next::$name(addr, len, prot, flags, fd, off) };
-            }
-            guard(libc::MAP_FAILED, || Err(libc::ENODEV))
+/// The offset `lseek` gives for `SEEK_DATA` or `SEEK_HOLE` (`hole`) from
+/// `off` on a remote file: the server's answer on a 1.1 session; on a 1.0
+/// one, the file is dense (data up to `size`, a hole there).
+pub(crate) fn seek_data(file: &OpenFile, off: i64, hole: bool) -> Result<i64, Errno> {
+    let off = u64::try_from(off).map_err(|_| libc::ENXIO)?;
+    let found = if file.server.minor()? >= 1 {
+        file.server.seek(file.handle, off, hole)?
+    } else {
+        let size = file.server.stat(file.handle, b"", PathFlags::NONE)?.size.get();
+        if off >= size {
+            return Err(libc::ENXIO);
         }
-    )*};
+        if hole { size } else { off }
+    };
+    i64::try_from(found).map_err(|_| libc::EOVERFLOW)
 }
-
-mmap!(mmap(off_t), mmap64(off64_t));
 
 /// The size of the buffer the copy emulation moves bytes through.
 const COPY_CHUNK: usize = 1 << 20;
@@ -291,8 +268,73 @@ fn copy(
     Ok(total)
 }
 
-/// `copy_file_range`: when either side is remote, the bytes are read and
-/// written through this library (never `EBADF` from the kernel).
+/// The two open files of a copy between remote descriptors of one server
+/// on a 1.1 session, checked as Linux checks them; `None` if the copy must
+/// be emulated instead.
+fn in_server_pair(fd_in: c_int, fd_out: c_int) -> Result<Option<[Arc<OpenFile>; 2]>, Errno> {
+    let (Some(src), Some(dst)) = (vfd::get(fd_in), vfd::get(fd_out)) else {
+        return Ok(None);
+    };
+    if !core::ptr::eq(src.server, dst.server) || Arc::ptr_eq(&src, &dst) {
+        return Ok(None);
+    }
+    src.usable()?;
+    dst.usable()?;
+    let (ins, outs) = (src.status(), dst.status());
+    if src.is_path_only()
+        || dst.is_path_only()
+        || ins & libc::O_ACCMODE == libc::O_WRONLY
+        || outs & libc::O_ACCMODE == libc::O_RDONLY
+        || outs & libc::O_APPEND != 0
+    {
+        return Err(libc::EBADF);
+    }
+    if src.is_dir || dst.is_dir {
+        return Err(libc::EISDIR);
+    }
+    if src.server.minor()? < 1 {
+        return Ok(None);
+    }
+    Ok(Some([src, dst]))
+}
+
+/// One `COPY_RANGE` between two remote files; positions given by pointer
+/// are used and advanced instead of the offsets.
+fn copy_in_server(
+    [src, dst]: [Arc<OpenFile>; 2],
+    pos_in: Option<&mut i64>,
+    pos_out: Option<&mut i64>,
+    len: usize,
+) -> Result<usize, Errno> {
+    let mut in_offset = src.offset();
+    let mut out_offset = dst.offset();
+    let from = match &pos_in {
+        Some(p) => u64::try_from(**p).map_err(|_| libc::EINVAL)?,
+        None => *in_offset,
+    };
+    let to = match &pos_out {
+        Some(p) => u64::try_from(**p).map_err(|_| libc::EINVAL)?,
+        None => *out_offset,
+    };
+    let n = src
+        .server
+        .copy_range(src.handle, from, dst.handle, to, len as u64)?;
+    let n = n.min(len as u64);
+    match pos_in {
+        Some(p) => *p += n as i64,
+        None => *in_offset += n,
+    }
+    match pos_out {
+        Some(p) => *p += n as i64,
+        None => *out_offset += n,
+    }
+    Ok(n as usize)
+}
+
+/// `copy_file_range`: between two remote files of one server the server
+/// copies (`COPY_RANGE`); when only one side is remote, or on a 1.0
+/// session, the bytes are read and written through this library (never
+/// `EBADF` from the kernel).
 ///
 /// # Safety
 ///
@@ -316,7 +358,14 @@ unsafe extern "C" fn copy_file_range(
         }
         // SAFETY: the caller's contract: null or valid.
         let (pos_in, pos_out) = unsafe { (off_in.as_mut(), off_out.as_mut()) };
-        Ok(copy(fd_in, pos_in, fd_out, pos_out, len.min(isize::MAX as usize))? as ssize_t)
+        let len = len.min(isize::MAX as usize);
+        if let Some(pair) = in_server_pair(fd_in, fd_out)? {
+            if len == 0 {
+                return Ok(0);
+            }
+            return Ok(copy_in_server(pair, pos_in, pos_out, len)? as ssize_t);
+        }
+        Ok(copy(fd_in, pos_in, fd_out, pos_out, len)? as ssize_t)
     })
 }
 

@@ -25,7 +25,6 @@ unsafe extern "C" fn close(fd: c_int) -> c_int {
         if remote::is_transport_fd(fd) {
             return 0;
         }
-        vfd::forget_placeholder(fd);
         // SAFETY: forwarded call.
         return unsafe { next::close(fd) };
     }
@@ -39,7 +38,6 @@ fn forget_range(first: c_uint, last: c_uint) -> Vec<c_uint> {
     let mut keep = Vec::new();
     for fd in first..=last.min(LAST_TRACKED) {
         let fd = fd as c_int;
-        vfd::forget_placeholder(fd);
         if vfd::is_virtual(fd) {
             // The kernel closes the number; the handle goes with the last file.
             drop(vfd::unregister(fd));
@@ -126,7 +124,7 @@ unsafe extern "C" fn dup(fd: c_int) -> c_int {
         return unsafe { next::dup(fd) };
     }
     guard(-1, || {
-        vfd::install(vfd::get(fd).ok_or(libc::EBADF)?, 0, false)
+        vfd::dup(fd, 0, false)
     })
 }
 
@@ -144,7 +142,6 @@ unsafe fn dup_onto(old: c_int, new: c_int, flags: c_int, three: bool) -> c_int {
     }
     let old_remote = vfd::is_virtual(old);
     if !old_remote && !vfd::is_virtual(new) {
-        vfd::forget_placeholder(new);
         // SAFETY: forwarded call.
         return unsafe {
             if three {
@@ -160,7 +157,6 @@ unsafe fn dup_onto(old: c_int, new: c_int, flags: c_int, three: bool) -> c_int {
         }
         if !old_remote {
             // A local descriptor replaces a remote one.
-            vfd::forget_placeholder(new);
             drop(vfd::unregister(new));
             // SAFETY: forwarded call.
             let ret = unsafe {
@@ -176,11 +172,10 @@ unsafe fn dup_onto(old: c_int, new: c_int, flags: c_int, three: bool) -> c_int {
                 Ok(ret)
             };
         }
-        let file = vfd::get(old).ok_or(libc::EBADF)?;
         if old == new {
             return Ok(new);
         }
-        vfd::install_at(new, file, flags & libc::O_CLOEXEC != 0)
+        vfd::dup_onto(old, new, flags & libc::O_CLOEXEC != 0)
     })
 }
 
@@ -208,15 +203,14 @@ unsafe extern "C" fn dup3(old: c_int, new: c_int, flags: c_int) -> c_int {
 
 /// `fcntl` on a remote descriptor.
 ///
-/// Duplication, descriptor flags and status flags are kept by this library.
-/// FIXME(#3): record locks are not in the protocol yet; they fail with
-/// `ENOLCK`, which programs treat as "locking unavailable".
+/// Duplication, descriptor flags and status flags are kept by this library;
+/// locks are the server's (see `locks`).
 fn fcntl_remote(fd: c_int, cmd: c_int, arg: c_ulong) -> Result<c_int, Errno> {
     let file = vfd::get(fd).ok_or(libc::EBADF)?;
     match cmd {
         libc::F_DUPFD | libc::F_DUPFD_CLOEXEC => {
             let min = c_int::try_from(arg).map_err(|_| libc::EINVAL)?;
-            vfd::install(file, min, cmd == libc::F_DUPFD_CLOEXEC)
+            vfd::dup(fd, min, cmd == libc::F_DUPFD_CLOEXEC)
         }
         libc::F_GETFD => Ok(if vfd::cloexec(fd).ok_or(libc::EBADF)? {
             libc::FD_CLOEXEC
@@ -237,7 +231,7 @@ fn fcntl_remote(fd: c_int, cmd: c_int, arg: c_ulong) -> Result<c_int, Errno> {
         | libc::F_SETLKW
         | libc::F_OFD_GETLK
         | libc::F_OFD_SETLK
-        | libc::F_OFD_SETLKW => Err(libc::ENOLCK),
+        | libc::F_OFD_SETLKW => crate::locks::fcntl_lock(fd, cmd, arg),
         _ => Err(libc::EINVAL),
     }
 }
@@ -349,7 +343,7 @@ macro_rules! statfs_path {
             // SAFETY: the caller passes a C string or null.
             match statfs_route(unsafe { route::path(path) }) {
                 // SAFETY: forwarded call.
-                None => unsafe { next::$name(path, buf) },
+                None => unsafe { next::$name(route::local(path).as_ptr(), buf) },
                 // SAFETY: the caller's contract on `buf`.
                 Some(r) => guard(-1, || unsafe { store(buf, $conv(&r?)) }),
             }

@@ -1,9 +1,10 @@
 //! Reading, writing and seeking: `read`, `write`, `pread`, `pwrite`, their
 //! vector forms, and `lseek`.
 //!
-//! A read or write that uses the file offset holds the open file's offset
-//! lock for its duration, so two threads sharing a descriptor never read the
-//! same bytes twice. A write with `O_APPEND` is placed by the server, and the
+//! A read or write that uses the file offset holds the description's offset
+//! for its duration, so two threads or processes sharing a descriptor never
+//! read the same bytes twice, and each write goes to the server at the
+//! shared offset before the next one starts. A write with `O_APPEND` is placed by the server, and the
 //! offset becomes the end the server reports.
 
 use core::ffi::{c_int, c_void};
@@ -161,14 +162,12 @@ pub(crate) fn transfer(
 
 /// Reads at `pos` (or the offset) from a remote descriptor into a buffer.
 pub(crate) fn read_fd(fd: c_int, buf: &mut [u8], pos: Option<u64>) -> Result<usize, Errno> {
-    let file = vfd::get(fd).ok_or(libc::EBADF)?;
-    transfer(&file, vec![Buf::In(buf)], pos)
+    transfer(&*vfd::file(fd)?, vec![Buf::In(buf)], pos)
 }
 
 /// Writes at `pos` (or the offset) to a remote descriptor from a buffer.
 pub(crate) fn write_fd(fd: c_int, buf: &[u8], pos: Option<u64>) -> Result<usize, Errno> {
-    let file = vfd::get(fd).ok_or(libc::EBADF)?;
-    transfer(&file, vec![Buf::Out(buf)], pos)
+    transfer(&*vfd::file(fd)?, vec![Buf::Out(buf)], pos)
 }
 
 /// The remote half of the single-buffer calls.
@@ -178,7 +177,7 @@ pub(crate) fn write_fd(fd: c_int, buf: &[u8], pos: Option<u64>) -> Result<usize,
 /// `ptr` is valid for `len` bytes as the C function requires.
 unsafe fn single(fd: c_int, ptr: *mut c_void, len: size_t, out: bool, pos: Option<i64>) -> ssize_t {
     guard(-1, || {
-        let file = vfd::get(fd).ok_or(libc::EBADF)?;
+        let file = vfd::file(fd)?;
         let pos = pos.map(position).transpose()?;
         // SAFETY: the caller's contract.
         let b = unsafe { buf(ptr, len, out) }?;
@@ -193,7 +192,7 @@ unsafe fn single(fd: c_int, ptr: *mut c_void, len: size_t, out: bool, pos: Optio
 /// `iov` points to `cnt` `iovec`s as the C function requires.
 unsafe fn vector(fd: c_int, iov: *const iovec, cnt: c_int, out: bool, pos: Option<i64>) -> ssize_t {
     guard(-1, || {
-        let file = vfd::get(fd).ok_or(libc::EBADF)?;
+        let file = vfd::file(fd)?;
         let pos = pos.map(position).transpose()?;
         // SAFETY: the caller's contract.
         let bufs = unsafe { iovecs(iov, cnt, out) }?;
@@ -355,7 +354,7 @@ vector2!(preadv2(false), pwritev2(true));
 
 /// Moves the offset of a remote descriptor; returns the new offset.
 pub(crate) fn seek(fd: c_int, off: i64, whence: c_int) -> Result<i64, Errno> {
-    let file = vfd::get(fd).ok_or(libc::EBADF)?;
+    let file = vfd::file(fd)?;
     file.usable()?;
     if file.is_path_only() {
         return Err(libc::EBADF);
@@ -373,15 +372,7 @@ pub(crate) fn seek(fd: c_int, off: i64, whence: c_int) -> Result<i64, Errno> {
         libc::SEEK_CUR => current.checked_add(off),
         libc::SEEK_END => size()?.checked_add(off),
         libc::SEEK_DATA | libc::SEEK_HOLE => {
-            // A remote file is reported dense: data up to the end, one hole there.
-            let size = size()?;
-            if off < 0 {
-                return Err(libc::EINVAL);
-            }
-            if off >= size {
-                return Err(libc::ENXIO);
-            }
-            Some(if whence == libc::SEEK_DATA { off } else { size })
+            Some(crate::extras::seek_data(&file, off, whence == libc::SEEK_HOLE)?)
         }
         _ => return Err(libc::EINVAL),
     };

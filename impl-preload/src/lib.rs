@@ -17,13 +17,17 @@
 //! - `errno` and `guard`: how failures and panics become `-1` and an errno;
 //! - `route`: local or remote, for a path relative to a directory descriptor;
 //! - `cwd`: a remote current directory;
-//! - `vfd`: virtual descriptors and the open files they share;
+//! - `shared`, `vfd` and `inherit`: virtual descriptors, the kernel objects
+//!   behind them, and those inherited across `exec`;
+//! - `spawn` and `std_streams`: `vfork`, and the C library's standard
+//!   streams on remote descriptors;
 //! - the wrappers, one family per module (`open`, `io`, `stat`, `dir`,
-//!   `names`, `attrs`, `fdops`, `extras`, `stdio`, `resolve`).
+//!   `names`, `attrs`, `fdops`, `locks`, `extras`, `mmap`, `stdio`, `resolve`).
 
 #![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
+mod ahead;
 mod attrs;
 mod convert;
 mod cwd;
@@ -31,13 +35,21 @@ mod dir;
 mod errno;
 mod extras;
 mod fdops;
+mod ident;
+mod inherit;
 mod io;
+mod locks;
+mod mmap;
 mod names;
 mod next;
 mod open;
 mod remote;
 mod resolve;
 mod route;
+mod shared;
+mod spawn;
 mod stat;
+mod std_streams;
 mod stdio;
 mod vfd;
+mod xattr;

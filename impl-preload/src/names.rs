@@ -8,7 +8,7 @@ use orfa_wire::PathFlags;
 use crate::errno::guard;
 use crate::remote::Errno;
 use crate::route::{self, RemotePath, Route};
-use crate::{convert, next, open};
+use crate::{convert, ident, next};
 
 /// Runs `work` on a remote route; `None` for a local one.
 fn on_route<T>(
@@ -22,7 +22,7 @@ fn on_route<T>(
 /// Creates a directory with `mode` less the umask.
 fn mkdir_remote(r: RemotePath, mode: mode_t) -> Result<c_int, Errno> {
     r.server
-        .mkdir(r.base, &r.path, mode & 0o7777 & !open::current_umask())?;
+        .mkdir(r.base, &r.path, ident::create_mode(r.server, mode & 0o7777))?;
     Ok(0)
 }
 
@@ -37,7 +37,7 @@ unsafe extern "C" fn mkdir(path: *const c_char, mode: mode_t) -> c_int {
     let route = unsafe { route::path(path) };
     // SAFETY: forwarded call.
     on_route(route, -1, |r| mkdir_remote(r, mode))
-        .unwrap_or_else(|| unsafe { next::mkdir(path, mode) })
+        .unwrap_or_else(|| unsafe { next::mkdir(route::local(path).as_ptr(), mode) })
 }
 
 /// `mkdirat`: remote paths and directories create on the server.
@@ -51,7 +51,7 @@ unsafe extern "C" fn mkdirat(dirfd: c_int, path: *const c_char, mode: mode_t) ->
     let route = unsafe { route::at(dirfd, path, false) };
     on_route(route, -1, |r| mkdir_remote(r, mode))
         // SAFETY: forwarded call.
-        .unwrap_or_else(|| unsafe { next::mkdirat(dirfd, path, mode) })
+        .unwrap_or_else(|| unsafe { next::mkdirat(dirfd, route::local_at(dirfd, path).as_ptr(), mode) })
 }
 
 /// Removes a name on the server.
@@ -71,7 +71,7 @@ unsafe extern "C" fn rmdir(path: *const c_char) -> c_int {
     let route = unsafe { route::path(path) };
     on_route(route, -1, |r| unlink_remote(r, PathFlags::REMOVEDIR))
         // SAFETY: forwarded call.
-        .unwrap_or_else(|| unsafe { next::rmdir(path) })
+        .unwrap_or_else(|| unsafe { next::rmdir(route::local(path).as_ptr()) })
 }
 
 /// `unlink`: remote paths remove a name on the server.
@@ -85,7 +85,7 @@ unsafe extern "C" fn unlink(path: *const c_char) -> c_int {
     let route = unsafe { route::path(path) };
     on_route(route, -1, |r| unlink_remote(r, PathFlags::NONE))
         // SAFETY: forwarded call.
-        .unwrap_or_else(|| unsafe { next::unlink(path) })
+        .unwrap_or_else(|| unsafe { next::unlink(route::local(path).as_ptr()) })
 }
 
 /// `unlinkat`: `AT_REMOVEDIR` removes a directory.
@@ -101,7 +101,7 @@ unsafe extern "C" fn unlinkat(dirfd: c_int, path: *const c_char, flags: c_int) -
         unlink_remote(r, convert::unlink_flags(flags))
     })
     // SAFETY: forwarded call.
-    .unwrap_or_else(|| unsafe { next::unlinkat(dirfd, path, flags) })
+    .unwrap_or_else(|| unsafe { next::unlinkat(dirfd, route::local_at(dirfd, path).as_ptr(), flags) })
 }
 
 /// Two routes of one call (rename, link): `None` if both are local.
@@ -144,7 +144,7 @@ unsafe extern "C" fn rename(from: *const c_char, to: *const c_char) -> c_int {
     // SAFETY: the caller passes C strings or null.
     match both(unsafe { route::path(from) }, unsafe { route::path(to) }) {
         // SAFETY: forwarded call.
-        None => unsafe { next::rename(from, to) },
+        None => unsafe { next::rename(route::local(from).as_ptr(), route::local(to).as_ptr()) },
         Some(pair) => rename_remote(pair, 0),
     }
 }
@@ -165,7 +165,11 @@ unsafe extern "C" fn renameat(
     let pair = unsafe { both(route::at(fromfd, from, false), route::at(tofd, to, false)) };
     match pair {
         // SAFETY: forwarded call.
-        None => unsafe { next::renameat(fromfd, from, tofd, to) },
+        None => unsafe { next::renameat(
+                fromfd,
+                route::local_at(fromfd, from).as_ptr(),
+                tofd,
+                route::local_at(tofd, to).as_ptr()) },
         Some(pair) => rename_remote(pair, 0),
     }
 }
@@ -187,7 +191,11 @@ unsafe extern "C" fn renameat2(
     let pair = unsafe { both(route::at(fromfd, from, false), route::at(tofd, to, false)) };
     match pair {
         // SAFETY: forwarded call.
-        None => unsafe { next::renameat2(fromfd, from, tofd, to, flags) },
+        None => unsafe { next::renameat2(
+                fromfd,
+                route::local_at(fromfd, from).as_ptr(),
+                tofd,
+                route::local_at(tofd, to).as_ptr(), flags) },
         Some(pair) => rename_remote(pair, flags),
     }
 }
@@ -212,7 +220,7 @@ unsafe extern "C" fn link(from: *const c_char, to: *const c_char) -> c_int {
     // SAFETY: the caller passes C strings or null.
     match both(unsafe { route::path(from) }, unsafe { route::path(to) }) {
         // SAFETY: forwarded call.
-        None => unsafe { next::link(from, to) },
+        None => unsafe { next::link(route::local(from).as_ptr(), route::local(to).as_ptr()) },
         Some(pair) => link_remote(pair, PathFlags::NOFOLLOW),
     }
 }
@@ -246,7 +254,11 @@ unsafe extern "C" fn linkat(
     };
     match pair {
         // SAFETY: forwarded call.
-        None => unsafe { next::linkat(fromfd, from, tofd, to, flags) },
+        None => unsafe { next::linkat(
+                fromfd,
+                route::local_at(fromfd, from).as_ptr(),
+                tofd,
+                route::local_at(tofd, to).as_ptr(), flags) },
         Some(pair) => link_remote(pair, follow),
     }
 }
@@ -280,7 +292,7 @@ unsafe extern "C" fn symlink(target: *const c_char, path: *const c_char) -> c_in
         Ok(0)
     })
     // SAFETY: forwarded call.
-    .unwrap_or_else(|| unsafe { next::symlink(target, path) })
+    .unwrap_or_else(|| unsafe { next::symlink(target, route::local(path).as_ptr()) })
 }
 
 /// `symlinkat`: as `symlink`, relative to a directory.
@@ -299,7 +311,7 @@ unsafe extern "C" fn symlinkat(target: *const c_char, dirfd: c_int, path: *const
         Ok(0)
     })
     // SAFETY: forwarded call.
-    .unwrap_or_else(|| unsafe { next::symlinkat(target, dirfd, path) })
+    .unwrap_or_else(|| unsafe { next::symlinkat(target, dirfd, route::local_at(dirfd, path).as_ptr()) })
 }
 
 /// Reads a link target into the caller's buffer, truncated, without a NUL.
@@ -333,7 +345,7 @@ unsafe extern "C" fn readlink(path: *const c_char, buf: *mut c_char, size: size_
     // SAFETY: the caller's contract on `buf`.
     on_route(route, -1, |r| unsafe { readlink_remote(r, buf, size) })
         // SAFETY: forwarded call.
-        .unwrap_or_else(|| unsafe { next::readlink(path, buf, size) })
+        .unwrap_or_else(|| unsafe { next::readlink(route::local(path).as_ptr(), buf, size) })
 }
 
 /// `readlinkat`: as `readlink`, relative to a directory (`""` with a link's
@@ -354,12 +366,12 @@ unsafe extern "C" fn readlinkat(
     // SAFETY: the caller's contract on `buf`.
     on_route(route, -1, |r| unsafe { readlink_remote(r, buf, size) })
         // SAFETY: forwarded call.
-        .unwrap_or_else(|| unsafe { next::readlinkat(dirfd, path, buf, size) })
+        .unwrap_or_else(|| unsafe { next::readlinkat(dirfd, route::local_at(dirfd, path).as_ptr(), buf, size) })
 }
 
 /// Creates a special or regular file with `mode` less the umask.
 fn mknod_remote(r: RemotePath, mode: mode_t, dev: u64) -> Result<c_int, Errno> {
-    let mode = (mode & libc::S_IFMT) | (mode & 0o7777 & !open::current_umask());
+    let mode = ident::create_mode(r.server, mode & (libc::S_IFMT | 0o7777));
     let mode = if mode & libc::S_IFMT == 0 {
         mode | libc::S_IFREG
     } else {
@@ -380,7 +392,7 @@ unsafe extern "C" fn mknod(path: *const c_char, mode: mode_t, dev: libc::dev_t) 
     let route = unsafe { route::path(path) };
     on_route(route, -1, |r| mknod_remote(r, mode, dev))
         // SAFETY: forwarded call.
-        .unwrap_or_else(|| unsafe { next::mknod(path, mode, dev) })
+        .unwrap_or_else(|| unsafe { next::mknod(route::local(path).as_ptr(), mode, dev) })
 }
 
 /// `mknodat`: as `mknod`, relative to a directory.
@@ -399,7 +411,7 @@ unsafe extern "C" fn mknodat(
     let route = unsafe { route::at(dirfd, path, false) };
     on_route(route, -1, |r| mknod_remote(r, mode, dev))
         // SAFETY: forwarded call.
-        .unwrap_or_else(|| unsafe { next::mknodat(dirfd, path, mode, dev) })
+        .unwrap_or_else(|| unsafe { next::mknodat(dirfd, route::local_at(dirfd, path).as_ptr(), mode, dev) })
 }
 
 /// `mkfifo`: a FIFO made on the server.
@@ -415,7 +427,7 @@ unsafe extern "C" fn mkfifo(path: *const c_char, mode: mode_t) -> c_int {
         mknod_remote(r, libc::S_IFIFO | (mode & 0o7777), 0)
     })
     // SAFETY: forwarded call.
-    .unwrap_or_else(|| unsafe { next::mkfifo(path, mode) })
+    .unwrap_or_else(|| unsafe { next::mkfifo(route::local(path).as_ptr(), mode) })
 }
 
 /// `mkfifoat`: as `mkfifo`, relative to a directory.
@@ -431,5 +443,5 @@ unsafe extern "C" fn mkfifoat(dirfd: c_int, path: *const c_char, mode: mode_t) -
         mknod_remote(r, libc::S_IFIFO | (mode & 0o7777), 0)
     })
     // SAFETY: forwarded call.
-    .unwrap_or_else(|| unsafe { next::mkfifoat(dirfd, path, mode) })
+    .unwrap_or_else(|| unsafe { next::mkfifoat(dirfd, route::local_at(dirfd, path).as_ptr(), mode) })
 }

@@ -199,6 +199,9 @@ next_fns! {
 
     fn fcntl(fd: c_int, cmd: c_int; arg: c_ulong) -> c_int = -1;
     fn fcntl64(fd: c_int, cmd: c_int; arg: c_ulong) -> c_int = -1;
+    fn flock(fd: c_int, op: c_int) -> c_int = -1;
+    fn lockf(fd: c_int, cmd: c_int, len: off_t) -> c_int = -1;
+    fn lockf64(fd: c_int, cmd: c_int, len: off64_t) -> c_int = -1;
     fn dup(fd: c_int) -> c_int = -1;
     fn dup2(old: c_int, new: c_int) -> c_int = -1;
     fn dup3(old: c_int, new: c_int, flags: c_int) -> c_int = -1;
@@ -264,4 +267,20 @@ next_fns! {
     fn fdopen(fd: c_int, mode: Path) -> *mut FILE = ptr::null_mut();
     fn fileno(file: *mut FILE) -> c_int = -1;
     fn fileno_unlocked(file: *mut FILE) -> c_int = -1;
+}
+
+// Identity, directory walkers, temporary files and streams that the C
+// library implements on top of its own internal calls.
+next_fns! {
+    fn setuid(uid: libc::uid_t) -> c_int = -1;
+    fn seteuid(uid: libc::uid_t) -> c_int = -1;
+    fn setreuid(ruid: libc::uid_t, euid: libc::uid_t) -> c_int = -1;
+    fn setresuid(ruid: libc::uid_t, euid: libc::uid_t, suid: libc::uid_t) -> c_int = -1;
+    fn setgid(gid: libc::gid_t) -> c_int = -1;
+    fn setegid(gid: libc::gid_t) -> c_int = -1;
+    fn setregid(rgid: libc::gid_t, egid: libc::gid_t) -> c_int = -1;
+    fn setresgid(rgid: libc::gid_t, egid: libc::gid_t, sgid: libc::gid_t) -> c_int = -1;
+    fn setgroups(size: size_t, list: *const libc::gid_t) -> c_int = -1;
+    fn setfsuid(uid: libc::uid_t) -> c_int = -1;
+    fn setfsgid(gid: libc::gid_t) -> c_int = -1;
 }

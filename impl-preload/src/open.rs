@@ -8,14 +8,14 @@
 
 use core::ffi::{c_char, c_int, c_uint};
 use core::sync::atomic::{AtomicU32, Ordering};
-use std::sync::Arc;
 
 use orfa_wire::FileType;
 
 use crate::errno::guard;
 use crate::remote::Errno;
 use crate::route::{self, RemotePath};
-use crate::vfd::{self, OpenFile};
+use crate::shared::Recipe;
+use crate::vfd;
 use crate::{convert, next};
 
 /// The process umask as last set through this library, or `u32::MAX` before
@@ -78,6 +78,7 @@ unsafe extern "C" fn umask(mask: libc::mode_t) -> libc::mode_t {
     // SAFETY: forwarded call.
     let old = unsafe { next::umask(mask) };
     UMASK.store(mask & 0o777, Ordering::Relaxed);
+    crate::ident::umask_changed(mask);
     old
 }
 
@@ -87,19 +88,24 @@ pub(crate) fn open_remote(r: RemotePath, flags: c_int, mode: c_uint) -> Result<c
         // Unnamed files are not in the protocol; programs fall back to a name.
         return Err(libc::EOPNOTSUPP);
     }
+    let flags = r.open_flags(flags)?;
     let mode = if wants_mode(flags) {
-        mode & 0o7777 & !current_umask()
+        crate::ident::create_mode(r.server, mode & 0o7777)
     } else {
         0
     };
     let (handle, attr) = r
         .server
         .open(r.base, &r.path, convert::open_flags(flags), mode)?;
-    let is_dir = FileType::from_mode(attr.mode.get()) == FileType::DIR;
-    let status = convert::status_flags(flags);
-    let file = Arc::new(OpenFile::new(r.server, handle, is_dir, r.full, status));
-    // On failure the file is dropped here, which closes the handle.
-    vfd::install(file, 0, flags & libc::O_CLOEXEC != 0)
+    let recipe = Recipe {
+        server: r.server.name(),
+        path: &r.full,
+        open_flags: flags,
+        status: convert::status_flags(flags),
+        is_dir: FileType::from_mode(attr.mode.get()) == FileType::DIR,
+    };
+    // On failure the handle is closed.
+    vfd::create(r.server, handle, attr.ino.get(), &recipe, flags & libc::O_CLOEXEC != 0)
 }
 
 /// Runs a remote open under the panic guard.
@@ -122,7 +128,7 @@ macro_rules! open_path {
                 None => {
                     let mode = if wants_mode(flags) { mode } else { 0 };
                     // SAFETY: forwarded call.
-                    unsafe { next::$name(path, flags, mode) }
+                    unsafe { next::$name(route::local(path).as_ptr(), flags, mode) }
                 }
                 Some(r) => open_routed(r, flags, mode),
             }
@@ -152,7 +158,7 @@ macro_rules! open_at {
                 None => {
                     let mode = if wants_mode(flags) { mode } else { 0 };
                     // SAFETY: forwarded call.
-                    unsafe { next::$name(dirfd, path, flags, mode) }
+                    unsafe { next::$name(dirfd, route::local_at(dirfd, path).as_ptr(), flags, mode) }
                 }
                 Some(r) => open_routed(r, flags, mode),
             }
@@ -175,7 +181,7 @@ macro_rules! creat {
             // SAFETY: the caller passes a C string or null.
             match unsafe { route::path(path) } {
                 // SAFETY: forwarded call.
-                None => unsafe { next::$name(path, mode) },
+                None => unsafe { next::$name(route::local(path).as_ptr(), mode) },
                 Some(r) => {
                     open_routed(r, libc::O_CREAT | libc::O_WRONLY | libc::O_TRUNC, mode)
                 }
@@ -199,7 +205,7 @@ macro_rules! open_fortified {
             // SAFETY: the caller passes a C string or null.
             match unsafe { route::path(path) } {
                 // SAFETY: forwarded call.
-                None => unsafe { next::$name(path, flags) },
+                None => unsafe { next::$name(route::local(path).as_ptr(), flags) },
                 Some(r) => open_routed(r, flags, 0),
             }
         }
@@ -221,7 +227,7 @@ macro_rules! openat_fortified {
             // SAFETY: the caller passes a C string or null.
             match unsafe { route::at(dirfd, path, false) } {
                 // SAFETY: forwarded call.
-                None => unsafe { next::$name(dirfd, path, flags) },
+                None => unsafe { next::$name(dirfd, route::local_at(dirfd, path).as_ptr(), flags) },
                 Some(r) => open_routed(r, flags, 0),
             }
         }

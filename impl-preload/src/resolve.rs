@@ -62,7 +62,7 @@ unsafe extern "C" fn realpath(path: *const c_char, resolved: *mut c_char) -> *mu
     // SAFETY: the caller passes a C string or null.
     match unsafe { route::path(path) } {
         // SAFETY: forwarded call.
-        None => unsafe { next::realpath(path, resolved) },
+        None => unsafe { next::realpath(route::local(path).as_ptr(), resolved) },
         Some(r) => guard(core::ptr::null_mut(), || {
             let text = canonical(r?)?;
             // SAFETY: the caller's contract on `resolved`.
@@ -81,7 +81,7 @@ unsafe extern "C" fn canonicalize_file_name(path: *const c_char) -> *mut c_char 
     // SAFETY: the caller passes a C string or null.
     match unsafe { route::path(path) } {
         // SAFETY: forwarded call.
-        None => unsafe { next::canonicalize_file_name(path) },
+        None => unsafe { next::canonicalize_file_name(route::local(path).as_ptr()) },
         Some(r) => guard(core::ptr::null_mut(), || {
             let text = canonical(r?)?;
             // SAFETY: a null buffer asks for an allocation.

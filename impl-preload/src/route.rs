@@ -8,14 +8,26 @@
 //! remote when it is taken relative to a remote directory descriptor, or to
 //! a remote current directory (see `cwd`).
 //!
+//! A path that names something local only after simplification
+//! (`/REMOTE@srv/../etc/hostname`, or `../tmp` from a remote current
+//! directory) must reach the C library simplified, since the kernel knows
+//! nothing of `/REMOTE@srv`: a wrapper passes [`local`] (or [`local_at`]) of
+//! its path on, never the path as given.
+//!
+//! A path that ends with `/` (or whose last component is `.` or `..`) names
+//! a directory: [`RemotePath::must_be_dir`] keeps that after simplification,
+//! and the wrappers check it as Linux does (`ENOTDIR` for `stat("f/")`).
+//!
 //! The common case must cost next to nothing: a path that does not contain
 //! `REMOTE@` anywhere, taken relative to the current directory or to a local
 //! descriptor, is local without any allocation or system call.
 
 use core::ffi::{CStr, c_char, c_int};
+use std::ffi::CString;
 use std::sync::Arc;
 
 use orfa_client_core::path;
+use orfa_wire::{FileType, PathFlags};
 
 use crate::cwd;
 use crate::remote::{self, Errno, Server};
@@ -32,8 +44,45 @@ pub(crate) struct RemotePath {
     pub(crate) path: Vec<u8>,
     /// The path from the export's root, for diagnostics and for later `..`.
     pub(crate) full: Vec<u8>,
+    /// The path as given ended with `/` (or `.`, `..`): it must name a
+    /// directory (or a symbolic link to one).
+    pub(crate) must_be_dir: bool,
     /// The open directory `base` belongs to, kept open for the call.
     _base_file: Option<Arc<OpenFile>>,
+}
+
+impl RemotePath {
+    /// Fails with `ENOTDIR` if the path must name a directory and does not
+    /// (one `STAT`, only for such paths); `ENOENT` if it names nothing.
+    pub(crate) fn check_dir(&self) -> Result<(), Errno> {
+        if !self.must_be_dir {
+            return Ok(());
+        }
+        let attr = self.server.stat(self.base, &self.path, PathFlags::NONE)?;
+        if FileType::from_mode(attr.mode.get()) != FileType::DIR {
+            return Err(libc::ENOTDIR);
+        }
+        Ok(())
+    }
+
+    /// The `open(2)` flags for this path: a path that must name a directory
+    /// is opened with `O_DIRECTORY`, and cannot be created (`EISDIR`).
+    pub(crate) fn open_flags(&self, flags: c_int) -> Result<c_int, Errno> {
+        if !self.must_be_dir {
+            return Ok(flags);
+        }
+        if flags & libc::O_CREAT != 0 {
+            return Err(libc::EISDIR);
+        }
+        Ok(flags | libc::O_DIRECTORY)
+    }
+}
+
+/// Whether a path as given names a directory by its form: it ends with `/`,
+/// or its last component is `.` or `..`.
+fn names_dir(bytes: &[u8]) -> bool {
+    !bytes.is_empty()
+        && matches!(bytes.rsplit(|&b| b == b'/').next(), Some(b"" | b"." | b".."))
 }
 
 /// Where a path leads: `None` for a local path, else the remote path or why it
@@ -79,7 +128,7 @@ pub(crate) unsafe fn at(dirfd: c_int, path: *const c_char, empty_ok: bool) -> Ro
     // SAFETY: as above.
     let bytes = unsafe { CStr::from_ptr(path) }.to_bytes();
     if bytes.first() == Some(&b'/') {
-        return absolute(bytes);
+        return absolute(bytes, names_dir(bytes));
     }
     if remote_dir {
         return match vfd::get(dirfd) {
@@ -100,11 +149,11 @@ pub(crate) unsafe fn at(dirfd: c_int, path: *const c_char, empty_ok: bool) -> Ro
     let mut joined = current_dir()?;
     joined.push(b'/');
     joined.extend_from_slice(bytes);
-    absolute(&joined)
+    absolute(&joined, names_dir(bytes))
 }
 
 /// The route of an absolute path.
-fn absolute(bytes: &[u8]) -> Route {
+fn absolute(bytes: &[u8], must_be_dir: bool) -> Route {
     let simple = path::simplify(bytes);
     let (name, rest) = path::split_remote(&simple)?;
     Some(remote::server(name).map(|server| RemotePath {
@@ -112,6 +161,7 @@ fn absolute(bytes: &[u8]) -> Route {
         base: orfa_wire::ROOT_HANDLE,
         full: rest.to_vec(),
         path: rest.to_vec(),
+        must_be_dir,
         _base_file: None,
     }))
 }
@@ -131,6 +181,7 @@ fn relative_to(dir: Arc<OpenFile>, bytes: &[u8], empty_ok: bool) -> Route {
             base: dir.handle,
             path: Vec::new(),
             full: dir.path.clone(),
+            must_be_dir: false,
             _base_file: Some(dir),
         }));
     }
@@ -138,11 +189,7 @@ fn relative_to(dir: Arc<OpenFile>, bytes: &[u8], empty_ok: bool) -> Route {
         return Some(Err(libc::ENOTDIR));
     }
     if bytes.split(|&b| b == b'/').any(|c| c == b"..") {
-        let mut abs = path::REMOTE_PREFIX.to_vec();
-        abs.extend_from_slice(dir.server.name());
-        abs.push(b'/');
-        abs.extend_from_slice(&dir.path);
-        return absolute(&path::join(&abs, bytes));
+        return absolute(&path::join(&dir_text(&dir), bytes), names_dir(bytes));
     }
     let inner = path::simplify(bytes);
     let inner = inner.strip_prefix(b"/").unwrap_or(&inner).to_vec();
@@ -156,8 +203,129 @@ fn relative_to(dir: Arc<OpenFile>, bytes: &[u8], empty_ok: bool) -> Route {
         base: dir.handle,
         path: inner,
         full,
+        must_be_dir: names_dir(bytes),
         _base_file: Some(dir),
     }))
+}
+
+/// The text `/REMOTE@NAME/path` of an open remote directory.
+fn dir_text(dir: &OpenFile) -> Vec<u8> {
+    let mut abs = path::REMOTE_PREFIX.to_vec();
+    abs.extend_from_slice(dir.server.name());
+    abs.push(b'/');
+    abs.extend_from_slice(&dir.path);
+    abs
+}
+
+/// The path a wrapper passes to the C library for a path that [`path`] or
+/// [`at`] found local: the caller's own, or its simplified text when it
+/// went through a remote name on its way out.
+#[derive(Debug)]
+pub(crate) struct LocalPath {
+    original: *const c_char,
+    simplified: Option<CString>,
+}
+
+impl LocalPath {
+    /// The C string to pass on; valid while `self` lives.
+    pub(crate) fn as_ptr(&self) -> *const c_char {
+        self.simplified
+            .as_ref()
+            .map_or(self.original, |s| s.as_ptr())
+    }
+}
+
+/// The path to pass to the C library for a local `path` taken relative to
+/// the current directory (see [`LocalPath`]).
+///
+/// # Safety
+///
+/// `path` is null or a NUL-terminated string.
+pub(crate) unsafe fn local(path: *const c_char) -> LocalPath {
+    // SAFETY: forwarded contract.
+    unsafe { local_at(libc::AT_FDCWD, path) }
+}
+
+/// The path to pass to the C library for a local `path` taken relative to
+/// `dirfd` (see [`LocalPath`]). A rewritten path is absolute, so `dirfd`
+/// no longer matters to the C library.
+///
+/// # Safety
+///
+/// `path` is null or a NUL-terminated string.
+pub(crate) unsafe fn local_at(dirfd: c_int, path: *const c_char) -> LocalPath {
+    let keep = LocalPath {
+        original: path,
+        simplified: None,
+    };
+    if path.is_null() {
+        return keep;
+    }
+    let remote_dir = vfd::is_virtual(dirfd);
+    let remote_cwd = dirfd == libc::AT_FDCWD && cwd::is_remote();
+    // SAFETY: `path` is a non-null NUL-terminated string.
+    if !remote_dir && !remote_cwd && !unsafe { mentions_prefix(path) } {
+        return keep;
+    }
+    // SAFETY: as above.
+    let bytes = unsafe { CStr::from_ptr(path) }.to_bytes();
+    let abs = if bytes.first() == Some(&b'/') {
+        bytes.to_vec()
+    } else if remote_dir || remote_cwd {
+        let dir = if remote_dir { vfd::get(dirfd) } else { cwd::get() };
+        match dir {
+            Some(dir) => path::join(&dir_text(&dir), bytes),
+            None => return keep,
+        }
+    } else if dirfd != libc::AT_FDCWD {
+        return keep;
+    } else {
+        let Some(mut joined) = current_dir() else {
+            return keep;
+        };
+        joined.push(b'/');
+        joined.extend_from_slice(bytes);
+        joined
+    };
+    if !remote_dir && !remote_cwd && !enters_remote(&abs) {
+        return keep;
+    }
+    let mut simple = path::simplify(&abs);
+    if path::split_remote(&simple).is_some() {
+        return keep;
+    }
+    if names_dir(bytes) && simple != b"/" {
+        simple.push(b'/');
+    }
+    LocalPath {
+        original: path,
+        simplified: CString::new(simple).ok(),
+    }
+}
+
+/// Whether the absolute path `abs`, read component by component, is at some
+/// point inside `/REMOTE@NAME` (and so only this library can make sense of
+/// it). A local path that merely contains `REMOTE@` deeper down is left to
+/// the kernel, which resolves its symbolic links and `..` itself.
+fn enters_remote(abs: &[u8]) -> bool {
+    let mut depth = 0usize;
+    for component in abs.split(|&b| b == b'/') {
+        match component {
+            b"" | b"." => {}
+            b".." => depth = depth.saturating_sub(1),
+            name => {
+                if depth == 0
+                    && name
+                        .strip_prefix(&path::REMOTE_PREFIX[1..])
+                        .is_some_and(|n| !n.is_empty())
+                {
+                    return true;
+                }
+                depth += 1;
+            }
+        }
+    }
+    false
 }
 
 /// The current directory of the process, from the kernel (never through the C

@@ -1,20 +1,47 @@
 //! The `stat` family: `stat`, `lstat`, `fstat`, `fstatat`, their 64-bit
 //! forms, `statx`, and the `__xstat` entry points that binaries built against
 //! glibc before 2.33 import. All give the same answer for a remote file.
+//!
+//! The entries of a directory a stream of this process has just read are
+//! answered from the directory read-ahead (see `ahead`) without a request.
+//! A path that ends with `/` follows a final symbolic link and must name a
+//! directory (`ENOTDIR` otherwise), as on Linux.
 
 use core::ffi::{c_char, c_int, c_uint};
 
-use orfa_wire::{Attr, PathFlags};
+use orfa_wire::{Attr, AttrMask, FileType, PathFlags};
 
 use crate::errno::guard;
 use crate::remote::Errno;
-use crate::route::{self, Route};
+use crate::route::{self, RemotePath, Route};
 use crate::vfd;
-use crate::{convert, next};
+use crate::{ahead, convert, next};
+
+/// The attributes of a remote path; `mask` names the fields needed (`None`:
+/// those of `stat(2)`).
+fn stat_remote(r: &RemotePath, flags: PathFlags, mask: Option<AttrMask>) -> Result<Attr, Errno> {
+    let flags = if r.must_be_dir {
+        PathFlags::NONE
+    } else {
+        flags
+    };
+    let follow = !flags.contains(PathFlags::NOFOLLOW);
+    let attr = match ahead::lookup(r.server, &r.full, follow) {
+        Some(attr) => attr,
+        None => match mask {
+            None => r.server.stat(r.base, &r.path, flags)?,
+            Some(mask) => r.server.stat_mask(r.base, &r.path, flags, mask)?,
+        },
+    };
+    if r.must_be_dir && FileType::from_mode(attr.mode.get()) != FileType::DIR {
+        return Err(libc::ENOTDIR);
+    }
+    Ok(attr)
+}
 
 /// The attributes a route leads to.
 fn stat_route(route: Route, flags: PathFlags) -> Option<Result<Attr, Errno>> {
-    route.map(|r| r.and_then(|r| r.server.stat(r.base, &r.path, flags)))
+    route.map(|r| r.and_then(|r| stat_remote(&r, flags, None)))
 }
 
 /// The attributes of a remote descriptor.
@@ -51,7 +78,7 @@ macro_rules! stat_path {
             // SAFETY: the caller passes a C string or null.
             match stat_route(unsafe { route::path(path) }, $flags) {
                 // SAFETY: forwarded call.
-                None => unsafe { next::$name(path, buf) },
+                None => unsafe { next::$name(route::local(path).as_ptr(), buf) },
                 // SAFETY: the caller's contract on `buf`.
                 Some(r) => guard(-1, || unsafe { store(buf, $conv(&r?)) }),
             }
@@ -111,7 +138,7 @@ macro_rules! stat_at {
             let route = unsafe { route::at(dirfd, path, empty_ok) };
             match stat_route(route, convert::path_flags(flags)) {
                 // SAFETY: forwarded call.
-                None => unsafe { next::$name(dirfd, path, buf, flags) },
+                None => unsafe { next::$name(dirfd, route::local_at(dirfd, path).as_ptr(), buf, flags) },
                 // SAFETY: the caller's contract on `buf`.
                 Some(r) => guard(-1, || unsafe { store(buf, $conv(&r?)) }),
             }
@@ -140,9 +167,12 @@ unsafe extern "C" fn statx(
     let empty_ok = flags & libc::AT_EMPTY_PATH != 0;
     // SAFETY: the caller passes a C string or null.
     let route = unsafe { route::at(dirfd, path, empty_ok) };
-    match stat_route(route, convert::path_flags(flags)) {
+    let wanted = Some(AttrMask(u64::from(mask) & AttrMask::ALL.0));
+    let pflags = convert::path_flags(flags);
+    let attr = route.map(|r| r.and_then(|r| stat_remote(&r, pflags, wanted)));
+    match attr {
         // SAFETY: forwarded call.
-        None => unsafe { next::statx(dirfd, path, flags, mask, buf) },
+        None => unsafe { next::statx(dirfd, route::local_at(dirfd, path).as_ptr(), flags, mask, buf) },
         // SAFETY: the caller's contract on `buf`.
         Some(r) => guard(-1, || unsafe { store(buf, convert::to_statx(&r?)) }),
     }

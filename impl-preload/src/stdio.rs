@@ -7,7 +7,7 @@
 //! and programs such as `sort` then fail to `fstat` it).
 
 use core::ffi::{c_char, c_int, c_void};
-use core::sync::atomic::{AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use libc::{FILE, off64_t, size_t, ssize_t};
@@ -32,26 +32,27 @@ unsafe extern "C" {
     -> *mut FILE;
 }
 
-/// The open remote streams and their descriptors.
-static STREAMS: Mutex<Vec<(usize, c_int)>> = Mutex::new(Vec::new());
+/// The open remote streams: (stream, descriptor, cookie) addresses.
+static STREAMS: Mutex<Vec<(usize, c_int, usize)>> = Mutex::new(Vec::new());
 
 /// How many remote streams are open: `fileno` of any stream checks this first.
 static OPEN: AtomicUsize = AtomicUsize::new(0);
 
+fn streams() -> std::sync::MutexGuard<'static, Vec<(usize, c_int, usize)>> {
+    STREAMS.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 /// Records a remote stream.
-fn remember(file: *mut FILE, fd: c_int) {
-    STREAMS
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .push((file as usize, fd));
+fn remember(file: *mut FILE, fd: c_int, cookie: *mut Cookie) {
+    streams().push((file as usize, fd, cookie as usize));
     OPEN.fetch_add(1, Ordering::AcqRel);
 }
 
-/// Forgets the remote stream of descriptor `fd`.
-fn forget(fd: c_int) {
-    let mut streams = STREAMS.lock().unwrap_or_else(PoisonError::into_inner);
+/// Forgets a remote stream.
+fn forget(file: usize) {
+    let mut streams = streams();
     let before = streams.len();
-    streams.retain(|&(_, f)| f != fd);
+    streams.retain(|&(f, _, _)| f != file);
     let gone = before - streams.len();
     OPEN.fetch_sub(gone, Ordering::AcqRel);
 }
@@ -61,11 +62,10 @@ fn descriptor(file: *mut FILE) -> Option<c_int> {
     if OPEN.load(Ordering::Acquire) == 0 {
         return None;
     }
-    let streams = STREAMS.lock().unwrap_or_else(PoisonError::into_inner);
-    streams
+    streams()
         .iter()
-        .find(|&&(f, _)| f == file as usize)
-        .map(|&(_, fd)| fd)
+        .find(|&&(f, _, _)| f == file as usize)
+        .map(|&(_, fd, _)| fd)
 }
 
 /// `fileno`: the virtual descriptor of a remote stream.
@@ -96,9 +96,11 @@ unsafe extern "C" fn fileno_unlocked(file: *mut FILE) -> c_int {
     }
 }
 
-/// The cookie of a remote stream: the virtual descriptor it owns.
+/// The cookie of a remote stream: the virtual descriptor it uses.
 struct Cookie {
     fd: c_int,
+    /// Whether closing the stream leaves the descriptor open.
+    keep_fd: AtomicBool,
 }
 
 /// The descriptor behind a cookie.
@@ -155,37 +157,70 @@ unsafe extern "C" fn cookie_seek(cookie: *mut c_void, off: *mut off64_t, whence:
     })
 }
 
-/// Close callback: closes the descriptor and frees the cookie.
+/// Close callback: closes the descriptor (unless the stream was given up
+/// with [`give_up`]) and frees the cookie.
 unsafe extern "C" fn cookie_close(cookie: *mut c_void) -> c_int {
+    let file = streams()
+        .iter()
+        .find(|&&(_, _, c)| c == cookie as usize)
+        .map(|&(f, _, _)| f);
     // SAFETY: glibc calls this once, with the cookie from `Box::into_raw`.
     let cookie = unsafe { Box::from_raw(cookie.cast::<Cookie>()) };
-    forget(cookie.fd);
+    if let Some(file) = file {
+        forget(file);
+        crate::std_streams::closed(file);
+    }
+    if cookie.keep_fd.load(Ordering::Acquire) {
+        return 0;
+    }
     guard(-1, || vfd::close(cookie.fd).map(|()| 0))
 }
 
-/// A custom stream over the virtual descriptor `fd`, which it will own.
+/// A custom stream over the virtual descriptor `fd`; closing the stream
+/// closes the descriptor.
 ///
 /// # Safety
 ///
 /// `mode` is a NUL-terminated string.
-unsafe fn stream(fd: c_int, mode: *const c_char) -> Result<*mut FILE, Errno> {
+pub(crate) unsafe fn stream(fd: c_int, mode: *const c_char) -> Result<*mut FILE, Errno> {
     let funcs = CookieIoFunctions {
         read: Some(cookie_read),
         write: Some(cookie_write),
         seek: Some(cookie_seek),
         close: Some(cookie_close),
     };
-    let cookie = Box::into_raw(Box::new(Cookie { fd })).cast::<c_void>();
+    let cookie = Box::into_raw(Box::new(Cookie {
+        fd,
+        keep_fd: AtomicBool::new(false),
+    }));
     // SAFETY: `mode` is a C string; the callbacks match glibc's prototypes.
-    let file = unsafe { fopencookie(cookie, mode, funcs) };
+    let file = unsafe { fopencookie(cookie.cast(), mode, funcs) };
     if file.is_null() {
         let e = errno::get();
         // SAFETY: glibc did not take the cookie; it is still ours.
-        drop(unsafe { Box::from_raw(cookie.cast::<Cookie>()) });
+        drop(unsafe { Box::from_raw(cookie) });
         return Err(if e == 0 { libc::ENOMEM } else { e });
     }
-    remember(file, fd);
+    remember(file, fd, cookie);
     Ok(file)
+}
+
+/// Closes a stream made by [`stream`], leaving its descriptor open.
+///
+/// # Safety
+///
+/// `file` is an open stream made by [`stream`].
+pub(crate) unsafe fn give_up(file: *mut FILE) {
+    let cookie = streams()
+        .iter()
+        .find(|&&(f, _, _)| f == file as usize)
+        .map(|&(_, _, c)| c);
+    if let Some(cookie) = cookie {
+        // SAFETY: the cookie lives until the stream's close callback runs.
+        unsafe { (*(cookie as *const Cookie)).keep_fd.store(true, Ordering::Release) };
+    }
+    // SAFETY: the caller's contract.
+    unsafe { libc::fclose(file) };
 }
 
 /// The `open` flags of an `fopen` mode string (`r`, `w`, `a`, `+`, `x`, `e`).
@@ -237,7 +272,7 @@ unsafe extern "C" fn fopen(path: *const c_char, mode: *const c_char) -> *mut FIL
     // SAFETY: the caller passes a C string or null.
     match unsafe { route::path(path) } {
         // SAFETY: forwarded call.
-        None => unsafe { next::fopen(path, mode) },
+        None => unsafe { next::fopen(route::local(path).as_ptr(), mode) },
         // SAFETY: the caller's contract on `mode`.
         Some(r) => unsafe { fopen_remote(r, mode) },
     }
@@ -253,7 +288,7 @@ unsafe extern "C" fn fopen64(path: *const c_char, mode: *const c_char) -> *mut F
     // SAFETY: the caller passes a C string or null.
     match unsafe { route::path(path) } {
         // SAFETY: forwarded call.
-        None => unsafe { next::fopen64(path, mode) },
+        None => unsafe { next::fopen64(route::local(path).as_ptr(), mode) },
         // SAFETY: the caller's contract on `mode`.
         Some(r) => unsafe { fopen_remote(r, mode) },
     }

@@ -1,38 +1,44 @@
 //! Virtual descriptors: kernel descriptor numbers that stand for remote files.
 //!
-//! A remote open returns a real descriptor number, so that the kernel never
-//! hands the same number to something else while the program uses it. Each
-//! one is a duplicate of one placeholder per process: an `O_PATH` descriptor
-//! of an empty memfd. A call that escapes this library (a raw system call, a
-//! C-library-internal call) on such a number fails with `EBADF` rather than
-//! reading or writing the wrong bytes.
+//! Each remote open file description is a kernel object of its own (see
+//! `shared`): the program's descriptor is an `O_PATH` descriptor of a memfd
+//! that holds the description's shared state. The kernel therefore keeps
+//! descriptor numbers, `dup` and `dup2`, close-on-exec, and inheritance
+//! across `fork` and `exec` exactly as for local files, and every process
+//! that holds the description shares its offset and status flags.
 //!
-//! A process-wide table maps each number to its [`OpenFile`], shared by every
-//! descriptor `dup`licated from it (they share the offset, as POSIX requires).
-//! A bitmap of the numbers in use answers "is this descriptor remote?" with
-//! one atomic load, which is all a local descriptor pays.
+//! What the kernel cannot share is the server's handle: each process has its
+//! own connection, so each holds its own handle ([`OpenFile`]) for the
+//! descriptions it uses, attached on first use by opening the same path
+//! again. A forked child finds its parent's table and attaches anew; an
+//! exec'd program finds the descriptors at load (see `inherit`).
 //!
-//! FIXME(#4): virtual descriptors are not inherited. The kernel descriptors
-//! all carry `FD_CLOEXEC` (the program's own close-on-exec wish is kept in the
-//! table), an exec'd program does not find them, and a forked child cannot use
-//! its parent's server handles (it gets `EBADF`).
+//! A process-wide table maps each number to its description and, once
+//! attached, to its [`OpenFile`], shared by every descriptor of the
+//! description. A bitmap of the numbers in use answers "is this descriptor
+//! remote?" with one atomic load, which is all a local descriptor pays.
+//!
+//! FIXME(#4): attaching opens the path again, so a process that inherits a
+//! description of a file renamed or unlinked since the open gets `ENOENT` or
+//! the file now under that name. The protocol needs a way to attach to
+//! another session's handle.
 
 use core::ffi::c_int;
-use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::errno::syscall_result;
-use crate::remote::{Errno, Server};
+use crate::remote::{self, Errno, Server};
+use crate::shared::{self, OffsetLock, Recipe, Shared};
 
 /// Descriptors at or above this number are never virtual.
 const LIMIT: usize = 65536;
 
-/// Where the placeholder is moved, out of the way of the numbers programs
-/// choose themselves (shells pick 10 and up for their own copies).
-const PLACEHOLDER_MIN: c_int = 1000;
-
 /// The status flags `F_SETFL` may change (as Linux allows).
 const SETFL_MASK: c_int = libc::O_APPEND | libc::O_NONBLOCK | libc::O_ASYNC | libc::O_DIRECT;
+
+/// A handle number no server gives: the handle of a file not attached.
+const NO_HANDLE: u64 = u64::MAX;
 
 /// One bit per descriptor number below [`LIMIT`]: set while it is virtual.
 static BITS: [AtomicU64; LIMIT / 64] = [const { AtomicU64::new(0) }; LIMIT / 64];
@@ -40,75 +46,65 @@ static BITS: [AtomicU64; LIMIT / 64] = [const { AtomicU64::new(0) }; LIMIT / 64]
 /// The table of virtual descriptors, indexed by number.
 static TABLE: Mutex<Vec<Option<Slot>>> = Mutex::new(Vec::new());
 
-/// The placeholder descriptor, or -1 before the first remote open.
-static PLACEHOLDER: AtomicI32 = AtomicI32::new(-1);
-
-/// Serialises the creation of the placeholder.
-static PLACEHOLDER_LOCK: Mutex<()> = Mutex::new(());
-
 /// One virtual descriptor.
-#[derive(Debug)]
+#[derive(Clone)]
 struct Slot {
-    file: Arc<OpenFile>,
-    /// The program asked for close-on-exec (`O_CLOEXEC`, `FD_CLOEXEC`).
-    cloexec: bool,
+    /// The description.
+    shared: Arc<Shared>,
+    /// Its handle, once attached (possibly by another process, before a fork).
+    file: Option<Arc<OpenFile>>,
 }
 
-/// An open remote file or directory: what the descriptors duplicated from
-/// one open share.
+/// An open remote file or directory as one process uses it: its server
+/// handle, and the description it belongs to.
 #[derive(Debug)]
 pub(crate) struct OpenFile {
     /// The server holding the file.
     pub(crate) server: &'static Server,
-    /// The server's handle.
+    /// The server's handle, valid on this process's connection.
     pub(crate) handle: u64,
     /// Whether the handle names a directory.
     pub(crate) is_dir: bool,
     /// The path from the export's root, as opened.
     pub(crate) path: Vec<u8>,
-    /// The file status flags (`O_ACCMODE`, `O_APPEND`, `O_PATH`, ...).
-    status: AtomicI32,
-    /// The file offset; held during a read or write that uses it.
-    offset: Mutex<u64>,
-    /// The process that opened the handle.
+    /// The file's inode number on the server: with the server, the
+    /// identity of the file its POSIX locks belong to.
+    pub(crate) ino: u64,
+    /// The description's shared state.
+    shared: Arc<Shared>,
+    /// Serialises this process's threads on the offset.
+    local: Mutex<()>,
+    /// The process whose connection the handle belongs to.
     owner: u32,
     /// Set once the handle has been closed on the server.
     released: AtomicBool,
 }
 
 impl OpenFile {
-    /// An open file of this process.
-    pub(crate) fn new(
-        server: &'static Server,
-        handle: u64,
-        is_dir: bool,
-        path: Vec<u8>,
-        status: c_int,
-    ) -> Self {
+    fn new(server: &'static Server, handle: u64, ino: u64, shared: Arc<Shared>) -> Self {
         Self {
             server,
             handle,
-            is_dir,
-            path,
-            status: AtomicI32::new(status),
-            offset: Mutex::new(0),
-            owner: std::process::id(),
+            is_dir: shared.is_dir(),
+            path: shared.path(),
+            ino,
+            shared,
+            local: Mutex::new(()),
+            owner: shared::pid(),
             released: AtomicBool::new(false),
         }
     }
 
     /// The file status flags, as `F_GETFL` reports them.
     pub(crate) fn status(&self) -> c_int {
-        self.status.load(Ordering::Relaxed)
+        self.shared.status()
     }
 
     /// Changes the flags `F_SETFL` may change, leaving the others.
     pub(crate) fn set_status(&self, flags: c_int) {
         let old = self.status();
-        self.status.store(
-            (old & !SETFL_MASK) | (flags & SETFL_MASK),
-            Ordering::Relaxed,
-        );
+        self.shared
+            .set_status((old & !SETFL_MASK) | (flags & SETFL_MASK));
     }
 
     /// Whether this is an `O_PATH` descriptor (no I/O allowed).
@@ -116,15 +112,20 @@ impl OpenFile {
         self.status() & libc::O_PATH != 0
     }
 
-    /// The offset, locked.
-    pub(crate) fn offset(&self) -> MutexGuard<'_, u64> {
-        self.offset.lock().unwrap_or_else(PoisonError::into_inner)
+    /// The offset, held against the process's other threads and the other
+    /// processes sharing the description.
+    pub(crate) fn offset(&self) -> Offset<'_> {
+        let local = self.local.lock().unwrap_or_else(PoisonError::into_inner);
+        Offset {
+            shared: self.shared.lock_offset(),
+            _local: local,
+        }
     }
 
-    /// Fails with `EBADF` in a forked child: the handle belongs to the
-    /// parent's connection (FIXME(#4): children attach to their own).
+    /// Fails with `EBADF` when the handle belongs to another process: an
+    /// open file kept across a `fork` without going through the table.
     pub(crate) fn usable(&self) -> Result<(), Errno> {
-        if self.owner == std::process::id() {
+        if self.owner == shared::pid() && self.handle != NO_HANDLE {
             Ok(())
         } else {
             Err(libc::EBADF)
@@ -147,12 +148,33 @@ impl Drop for OpenFile {
     }
 }
 
-/// Whether `fd` is a virtual descriptor: one atomic load.
+/// The offset of an open file, held until dropped (see [`OpenFile::offset`]).
+pub(crate) struct Offset<'a> {
+    shared: OffsetLock<'a>,
+    _local: MutexGuard<'a, ()>,
+}
+
+impl core::ops::Deref for Offset<'_> {
+    type Target = u64;
+    fn deref(&self) -> &u64 {
+        &self.shared
+    }
+}
+
+impl core::ops::DerefMut for Offset<'_> {
+    fn deref_mut(&mut self) -> &mut u64 {
+        &mut self.shared
+    }
+}
+
+/// Whether `fd` is a virtual descriptor: one atomic load (and, once per
+/// process, the search for inherited descriptors).
 #[inline]
 pub(crate) fn is_virtual(fd: c_int) -> bool {
     let Ok(n) = usize::try_from(fd) else {
         return false;
     };
+    crate::inherit::ensure_adopted();
     match BITS.get(n / 64) {
         Some(word) => word.load(Ordering::Acquire) & (1 << (n % 64)) != 0,
         None => false,
@@ -173,98 +195,198 @@ fn set_bit(n: usize, on: bool) {
     }
 }
 
-/// The open file behind a virtual descriptor.
-pub(crate) fn get(fd: c_int) -> Option<Arc<OpenFile>> {
+fn slot(fd: c_int) -> Option<Slot> {
     if !is_virtual(fd) {
         return None;
     }
     let n = usize::try_from(fd).ok()?;
-    table().get(n)?.as_ref().map(|slot| Arc::clone(&slot.file))
+    table().get(n)?.clone()
 }
 
-/// The program's close-on-exec flag of a virtual descriptor.
-pub(crate) fn cloexec(fd: c_int) -> Option<bool> {
-    let n = usize::try_from(fd).ok()?;
-    table().get(n)?.as_ref().map(|slot| slot.cloexec)
+/// The open file behind a virtual descriptor, attached to this process's
+/// connection; `None` if `fd` is not virtual or cannot be attached.
+pub(crate) fn get(fd: c_int) -> Option<Arc<OpenFile>> {
+    file(fd).ok()
 }
 
-/// Sets the program's close-on-exec flag of a virtual descriptor.
-pub(crate) fn set_cloexec(fd: c_int, on: bool) -> Result<(), Errno> {
-    let n = usize::try_from(fd).map_err(|_| libc::EBADF)?;
-    match table().get_mut(n).and_then(Option::as_mut) {
-        Some(slot) => {
-            slot.cloexec = on;
-            Ok(())
-        }
-        None => Err(libc::EBADF),
+/// The open file behind a virtual descriptor, attached to this process's
+/// connection (`EBADF` if `fd` is not virtual).
+pub(crate) fn file(fd: c_int) -> Result<Arc<OpenFile>, Errno> {
+    let slot = slot(fd).ok_or(libc::EBADF)?;
+    match slot.file {
+        Some(file) if file.owner == shared::pid() => Ok(file),
+        _ => attach(&slot.shared),
     }
 }
 
-/// Records `fd` as a virtual descriptor of `file`; returns what it replaced.
-fn register(fd: c_int, file: Arc<OpenFile>, cloexec: bool) -> Option<Arc<OpenFile>> {
-    let n = usize::try_from(fd).ok()?;
+/// `file` itself, or, if its handle is another process's (it was kept
+/// across a `fork`), this process's open file of the same description.
+pub(crate) fn here(file: &Arc<OpenFile>) -> Result<Arc<OpenFile>, Errno> {
+    if file.owner == shared::pid() {
+        return Ok(Arc::clone(file));
+    }
+    attach(&file.shared)
+}
+
+/// Opens this process's handle for a description, and gives it to every
+/// descriptor of the description (unless another thread was quicker).
+fn attach(shared: &Arc<Shared>) -> Result<Arc<OpenFile>, Errno> {
+    let me = shared::pid();
+    let server = remote::server(&shared.server())?;
+    let flags = crate::convert::open_flags(shared.reopen_flags());
+    let (handle, attr) = server.open(orfa_wire::ROOT_HANDLE, &shared.path(), flags, 0)?;
+    let file = Arc::new(OpenFile::new(server, handle, attr.ino.get(), Arc::clone(shared)));
     let mut table = table();
-    if table.len() <= n {
-        table.resize_with(n + 1, || None);
+    let theirs = table
+        .iter()
+        .flatten()
+        .filter(|s| s.shared.key() == shared.key())
+        .find_map(|s| s.file.clone().filter(|f| f.owner == me));
+    if let Some(theirs) = theirs {
+        // Another thread attached first; ours closes its handle when dropped.
+        drop(table);
+        return Ok(theirs);
     }
-    let old = table.get_mut(n)?.replace(Slot { file, cloexec });
-    set_bit(n, true);
-    old.map(|slot| slot.file)
+    for slot in table.iter_mut().flatten() {
+        if slot.shared.key() == shared.key() {
+            slot.file = Some(Arc::clone(&file));
+        }
+    }
+    drop(table);
+    Ok(file)
 }
 
-/// Forgets a virtual descriptor without touching the kernel's; returns its file.
+/// Whether `fd` is on the close-on-exec list (of the kernel, which keeps it).
+pub(crate) fn cloexec(fd: c_int) -> Option<bool> {
+    // SAFETY: F_GETFD takes no argument.
+    let flags = unsafe { libc::syscall(libc::SYS_fcntl, fd, libc::F_GETFD) };
+    (flags >= 0).then_some(flags & libc::FD_CLOEXEC as libc::c_long != 0)
+}
+
+/// Sets the close-on-exec flag of a virtual descriptor.
+pub(crate) fn set_cloexec(fd: c_int, on: bool) -> Result<(), Errno> {
+    let flag = if on { libc::FD_CLOEXEC } else { 0 };
+    // SAFETY: F_SETFD takes an int argument.
+    syscall_result(unsafe { libc::syscall(libc::SYS_fcntl, fd, libc::F_SETFD, flag) }).map(drop)
+}
+
+/// Records `fd` as a virtual descriptor; returns what it replaced.
+fn register(fd: c_int, slot: Slot) -> Option<Slot> {
+    let n = usize::try_from(fd).ok()?;
+    let old = {
+        let mut table = table();
+        if table.len() <= n {
+            table.resize_with(n + 1, || None);
+        }
+        let old = table.get_mut(n)?.replace(slot);
+        set_bit(n, true);
+        old
+    };
+    crate::std_streams::attach(fd);
+    old
+}
+
+/// Records an inherited descriptor of `shared`, not yet attached.
+pub(crate) fn adopt(fd: c_int, shared: Arc<Shared>) {
+    drop(register(fd, Slot { shared, file: None }));
+}
+
+/// Forgets a virtual descriptor without touching the kernel's; returns its
+/// open file if this process had attached it.
 ///
-/// The bit is cleared before the caller closes the kernel descriptor, so that
-/// no other thread can see the number as virtual once the kernel reuses it.
+/// A standard stream on `fd` is flushed and given back first, and the
+/// process's POSIX locks on the file go, as with any close. The bit is
+/// cleared before the caller closes the kernel descriptor, so that no other
+/// thread can see the number as virtual once the kernel reuses it.
 pub(crate) fn unregister(fd: c_int) -> Option<Arc<OpenFile>> {
     if !is_virtual(fd) {
         return None;
     }
+    crate::std_streams::detach(fd);
     let n = usize::try_from(fd).ok()?;
-    let mut table = table();
-    set_bit(n, false);
-    table.get_mut(n)?.take().map(|slot| slot.file)
+    let slot = {
+        let mut table = table();
+        set_bit(n, false);
+        table.get_mut(n)?.take()
+    };
+    let file = slot?.file.filter(|f| f.owner == shared::pid())?;
+    crate::locks::closing(&file);
+    Some(file)
 }
 
-/// Gives `file` a new virtual descriptor, the lowest free number at or above
-/// `min`, as `open` and `F_DUPFD` do.
-pub(crate) fn install(file: Arc<OpenFile>, min: c_int, cloexec: bool) -> Result<c_int, Errno> {
-    let placeholder = placeholder()?;
-    // SAFETY: F_DUPFD_CLOEXEC takes an int argument and touches no memory.
-    let fd = syscall_result(unsafe {
-        libc::syscall(libc::SYS_fcntl, placeholder, libc::F_DUPFD_CLOEXEC, min)
-    })?;
-    let fd = c_int::try_from(fd).map_err(|_| libc::EMFILE)?;
+/// Makes a new description for a handle this process just opened; returns
+/// its descriptor, the lowest free number.
+pub(crate) fn create(
+    server: &'static Server,
+    handle: u64,
+    ino: u64,
+    recipe: &Recipe<'_>,
+    cloexec: bool,
+) -> Result<c_int, Errno> {
+    let made = Shared::create(recipe, cloexec);
+    let (shared, fd) = match made {
+        Ok(made) => made,
+        Err(e) => {
+            let _ = server.close(handle);
+            return Err(e);
+        }
+    };
+    let shared = Arc::new(shared);
+    let file = Arc::new(OpenFile::new(server, handle, ino, Arc::clone(&shared)));
     if usize::try_from(fd).map_or(true, |n| n >= LIMIT) {
         close_kernel(fd);
         return Err(libc::EMFILE);
     }
-    // A number the kernel just handed out cannot have been registered.
-    drop(register(fd, file, cloexec));
+    // A number the kernel just handed out cannot be registered already.
+    drop(register(fd, Slot { shared, file: Some(file) }));
     Ok(fd)
 }
 
-/// Makes `fd` a virtual descriptor of `file`, closing whatever `fd` was, as
-/// `dup2` and `dup3` do.
-pub(crate) fn install_at(fd: c_int, file: Arc<OpenFile>, cloexec: bool) -> Result<c_int, Errno> {
-    if usize::try_from(fd).map_or(true, |n| n >= LIMIT) {
+/// `dup` and `F_DUPFD`: a new descriptor of `fd`'s description, the lowest
+/// free number at or above `min`.
+pub(crate) fn dup(fd: c_int, min: c_int, cloexec: bool) -> Result<c_int, Errno> {
+    let slot = slot(fd).ok_or(libc::EBADF)?;
+    let cmd = if cloexec {
+        libc::F_DUPFD_CLOEXEC
+    } else {
+        libc::F_DUPFD
+    };
+    // SAFETY: F_DUPFD takes an int argument and touches no memory.
+    let new = syscall_result(unsafe { libc::syscall(libc::SYS_fcntl, fd, cmd, min) })?;
+    let new = c_int::try_from(new).map_err(|_| libc::EMFILE)?;
+    if usize::try_from(new).map_or(true, |n| n >= LIMIT) {
+        close_kernel(new);
+        return Err(libc::EMFILE);
+    }
+    drop(register(new, slot));
+    Ok(new)
+}
+
+/// `dup2` and `dup3` from a virtual `old` onto another number `new`, which
+/// is closed first whatever it was.
+pub(crate) fn dup_onto(old: c_int, new: c_int, cloexec: bool) -> Result<c_int, Errno> {
+    if usize::try_from(new).map_or(true, |n| n >= LIMIT) {
         return Err(libc::EBADF);
     }
-    forget_placeholder(fd);
-    let placeholder = placeholder()?;
+    let slot = slot(old).ok_or(libc::EBADF)?;
+    let replaced = unregister(new);
+    let flags = if cloexec { libc::O_CLOEXEC } else { 0 };
     // SAFETY: dup3 takes two descriptors and a flag; it touches no memory.
-    syscall_result(unsafe { libc::syscall(libc::SYS_dup3, placeholder, fd, libc::O_CLOEXEC) })?;
-    let replaced = register(fd, file, cloexec);
+    syscall_result(unsafe { libc::syscall(libc::SYS_dup3, old, new, flags) })?;
+    drop(register(new, slot));
     drop(replaced);
-    Ok(fd)
+    Ok(new)
 }
 
-/// Closes a virtual descriptor: the kernel's number, and the server's handle
-/// if this was the last descriptor of its open file.
+/// Closes a virtual descriptor: the kernel's number, and this process's
+/// handle if this was its last descriptor of the description.
 pub(crate) fn close(fd: c_int) -> Result<(), Errno> {
-    let file = unregister(fd).ok_or(libc::EBADF)?;
+    if !is_virtual(fd) {
+        return Err(libc::EBADF);
+    }
+    let file = unregister(fd);
     close_kernel(fd);
-    match Arc::into_inner(file) {
+    match file.and_then(Arc::into_inner) {
         Some(last) => last.release(),
         None => Ok(()),
     }
@@ -274,72 +396,4 @@ pub(crate) fn close(fd: c_int) -> Result<(), Errno> {
 fn close_kernel(fd: c_int) {
     // SAFETY: closing a descriptor this library owns touches no memory.
     unsafe { libc::syscall(libc::SYS_close, fd) };
-}
-
-/// Called before the program closes or replaces descriptor `fd`: if it is the
-/// placeholder, a new one will be made when next needed.
-#[inline]
-pub(crate) fn forget_placeholder(fd: c_int) {
-    if fd >= 0 && fd == PLACEHOLDER.load(Ordering::Relaxed) {
-        let _ = PLACEHOLDER.compare_exchange(fd, -1, Ordering::AcqRel, Ordering::Relaxed);
-    }
-}
-
-/// The placeholder descriptor, made on first use.
-fn placeholder() -> Result<c_int, Errno> {
-    let fd = PLACEHOLDER.load(Ordering::Acquire);
-    if fd >= 0 {
-        return Ok(fd);
-    }
-    let _creating = PLACEHOLDER_LOCK
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner);
-    let fd = PLACEHOLDER.load(Ordering::Acquire);
-    if fd >= 0 {
-        return Ok(fd);
-    }
-    // Making it may fail on the way (no memfd, a low descriptor limit) and
-    // still succeed: the caller's errno must not show it.
-    let saved = crate::errno::get();
-    let fd = make_placeholder()?;
-    crate::errno::set(saved);
-    PLACEHOLDER.store(fd, Ordering::Release);
-    Ok(fd)
-}
-
-/// Opens a new placeholder: an `O_PATH` descriptor of an empty memfd (or of
-/// `/` where memfds are not available), moved above [`PLACEHOLDER_MIN`] when
-/// the descriptor limit allows.
-fn make_placeholder() -> Result<c_int, Errno> {
-    let flags = libc::O_PATH | libc::O_CLOEXEC;
-    // SAFETY: the name is a NUL-terminated string; the flag is valid.
-    let mem = unsafe {
-        libc::syscall(
-            libc::SYS_memfd_create,
-            c"orfa-remote".as_ptr(),
-            libc::MFD_CLOEXEC,
-        )
-    };
-    let mut fd = -1;
-    if mem >= 0 {
-        let link = format!("/proc/self/fd/{mem}\0");
-        // SAFETY: `link` is NUL-terminated.
-        fd = unsafe { libc::syscall(libc::SYS_openat, libc::AT_FDCWD, link.as_ptr(), flags) };
-        close_kernel(mem as c_int);
-    }
-    if fd < 0 {
-        // SAFETY: the path is NUL-terminated.
-        fd = unsafe { libc::syscall(libc::SYS_openat, libc::AT_FDCWD, c"/".as_ptr(), flags) };
-    }
-    let fd = c_int::try_from(syscall_result(fd)?).map_err(|_| libc::EMFILE)?;
-    // SAFETY: F_DUPFD_CLOEXEC takes an int argument and touches no memory.
-    let high =
-        unsafe { libc::syscall(libc::SYS_fcntl, fd, libc::F_DUPFD_CLOEXEC, PLACEHOLDER_MIN) };
-    match c_int::try_from(high) {
-        Ok(high) if high >= 0 => {
-            close_kernel(fd);
-            Ok(high)
-        }
-        _ => Ok(fd),
-    }
 }

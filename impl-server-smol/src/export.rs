@@ -4,6 +4,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use orfa_server_core::{Context, MemFs, MemNode, Session};
 
+use crate::locking::SharedLocks;
 use crate::native::{NativeFs, NativeNode};
 
 /// A connection's access to the export: runs a session's requests on it.
@@ -12,14 +13,15 @@ pub(crate) trait Export: Send + Sync + 'static {
     type Node: Send + 'static;
 
     /// Runs every complete request of `session`.
-    fn execute(&mut self, session: &mut Session<Self::Node>, cx: &Context);
+    fn execute(&mut self, session: &mut Session<Self::Node>, cx: &Context, locks: &mut SharedLocks);
 
-    /// Closes every handle `session` still holds.
-    fn release(&mut self, session: &mut Session<Self::Node>, cx: &Context);
+    /// Closes every handle `session` still holds and drops its locks.
+    fn release(&mut self, session: &mut Session<Self::Node>, cx: &Context, locks: &mut SharedLocks);
 }
 
 /// The in-memory file system, one for all connections: each batch of
-/// requests runs with it locked.
+/// requests runs with it locked (and, inside that, the lock table when a
+/// request needs it; never the other way round).
 #[derive(Debug, Clone)]
 pub(crate) struct SharedMemFs(Arc<Mutex<MemFs>>);
 
@@ -43,12 +45,12 @@ impl SharedMemFs {
 impl Export for SharedMemFs {
     type Node = MemNode;
 
-    fn execute(&mut self, session: &mut Session<MemNode>, cx: &Context) {
-        self.with(|fs| session.execute(cx, fs));
+    fn execute(&mut self, session: &mut Session<MemNode>, cx: &Context, locks: &mut SharedLocks) {
+        self.with(|fs| session.execute(cx, fs, locks));
     }
 
-    fn release(&mut self, session: &mut Session<MemNode>, cx: &Context) {
-        self.with(|fs| session.release(cx, fs));
+    fn release(&mut self, session: &mut Session<MemNode>, cx: &Context, locks: &mut SharedLocks) {
+        self.with(|fs| session.release(cx, fs, locks));
     }
 }
 
@@ -56,11 +58,21 @@ impl Export for SharedMemFs {
 impl Export for NativeFs {
     type Node = NativeNode;
 
-    fn execute(&mut self, session: &mut Session<NativeNode>, cx: &Context) {
-        session.execute(cx, self);
+    fn execute(
+        &mut self,
+        session: &mut Session<NativeNode>,
+        cx: &Context,
+        locks: &mut SharedLocks,
+    ) {
+        session.execute(cx, self, locks);
     }
 
-    fn release(&mut self, session: &mut Session<NativeNode>, cx: &Context) {
-        session.release(cx, self);
+    fn release(
+        &mut self,
+        session: &mut Session<NativeNode>,
+        cx: &Context,
+        locks: &mut SharedLocks,
+    ) {
+        session.release(cx, self, locks);
     }
 }

@@ -15,6 +15,7 @@ use smol::Executor;
 use crate::cli::ListenAddr;
 use crate::conn;
 use crate::export::Export;
+use crate::locking::SharedLocks;
 
 /// How long to pause accepting after a failure such as running out of
 /// descriptors, so the loop does not spin.
@@ -86,9 +87,10 @@ impl Listener {
         ex: Arc<Executor<'static>>,
         export: E,
         config: Config,
+        locks: SharedLocks,
     ) {
         loop {
-            match self.accept_one(&ex, &export, config).await {
+            match self.accept_one(&ex, &export, config, &locks).await {
                 Ok(()) => {}
                 Err(e) if is_transient(&e) => {
                     tracing::debug!("accept on {}: {e}", self.local_addr());
@@ -106,6 +108,7 @@ impl Listener {
         ex: &Executor<'static>,
         export: &E,
         config: Config,
+        locks: &SharedLocks,
     ) -> io::Result<()> {
         match self {
             Self::Tcp(listener) => {
@@ -115,15 +118,27 @@ impl Listener {
                 }
                 let peer = peer.to_string();
                 tracing::debug!("{peer}: connected");
-                ex.spawn(conn::serve(stream, peer, export.clone(), config))
-                    .detach();
+                ex.spawn(conn::serve(
+                    stream,
+                    peer,
+                    export.clone(),
+                    config,
+                    locks.clone(),
+                ))
+                .detach();
             }
             Self::Unix { listener, path, .. } => {
                 let (stream, _): (Async<UnixStream>, _) = listener.accept().await?;
                 let peer = format!("client of unix:{}", path.display());
                 tracing::debug!("{peer}: connected");
-                ex.spawn(conn::serve(stream, peer, export.clone(), config))
-                    .detach();
+                ex.spawn(conn::serve(
+                    stream,
+                    peer,
+                    export.clone(),
+                    config,
+                    locks.clone(),
+                ))
+                .detach();
             }
         }
         Ok(())

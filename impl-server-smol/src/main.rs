@@ -9,6 +9,7 @@ mod clock;
 mod conn;
 mod export;
 mod listen;
+mod locking;
 mod logging;
 mod native;
 mod server;

@@ -12,6 +12,7 @@ use crate::cli::Cli;
 use crate::clock;
 use crate::export::{Export, SharedMemFs};
 use crate::listen::Listener;
+use crate::locking::SharedLocks;
 use crate::native::{self, NativeFs};
 
 /// The most threads running connections; backend calls run inline on them,
@@ -25,6 +26,7 @@ pub(crate) fn run(cli: Cli) -> Result<(), Box<dyn Error>> {
         credits: cli.credits,
         max_io: cli.max_io,
         max_minor: cli.protocol_minor,
+        max_handles: usize::try_from(cli.max_handles).unwrap_or(usize::MAX),
         ..Config::default()
     };
     let listeners = cli
@@ -88,9 +90,16 @@ fn serve<E: Export + Clone>(
     }
 
     let listeners: Vec<_> = listeners.into_iter().map(Arc::new).collect();
+    // One lock table for every listener's clients.
+    let locks = SharedLocks::default();
     for listener in &listeners {
         tracing::info!("listening on {} ({label})", listener.local_addr());
-        let task = Arc::clone(listener).accept_loop(Arc::clone(&ex), export.clone(), config);
+        let task = Arc::clone(listener).accept_loop(
+            Arc::clone(&ex),
+            export.clone(),
+            config,
+            locks.clone(),
+        );
         ex.spawn(task).detach();
     }
 

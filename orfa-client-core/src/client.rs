@@ -45,6 +45,13 @@ use crate::request::{Request, data_header};
 ///    [`Event::Unblocked`] says credits came back after a refusal. A reply's
 ///    credit comes back once its data part is in (at [`Client::on_data`]),
 ///    when the server has certainly finished sending it.
+/// 6. **Waiting locks.** A [`Request::Lock`] with `wait` is answered only
+///    when the lock is granted (or refused): until then it is outstanding
+///    and holds its credit, and replies to later requests come first. To
+///    give up, send [`Request::Cancel`] with its tag; that request needs a
+///    credit of its own. The lock's own reply still comes (with
+///    [`ErrorCode::INTR`](orfa_wire::ErrorCode::INTR), or success if it was
+///    granted first), before the cancel's.
 ///
 /// A [`ProtocolError`] is fatal: the server broke the protocol, the core
 /// stops (every later call fails with [`ProtocolError::Closed`] or
@@ -68,6 +75,8 @@ pub struct Client {
     head_len: usize,
     /// Bytes of a partly fed data part.
     data_buf: Vec<u8>,
+    /// Requests sent so far (`DATA` messages not counted).
+    sent: u64,
 }
 
 /// What the core remembers of an outstanding request.
@@ -189,6 +198,7 @@ impl Client {
             head_buf: [0; REPLY_HEADER_LEN],
             head_len: 0,
             data_buf: Vec::new(),
+            sent: 0,
         }
     }
 
@@ -200,6 +210,12 @@ impl Client {
     /// Credits available now: how many requests can be sent before a reply.
     pub fn credits(&self) -> u64 {
         self.credits
+    }
+
+    /// Requests encoded by [`Client::send`] so far in this session (the
+    /// round trips a front end made; `DATA` messages are not counted).
+    pub fn sent(&self) -> u64 {
+        self.sent
     }
 
     /// Requests sent and not yet answered.
@@ -220,6 +236,9 @@ impl Client {
             return Err(SendError::Closed);
         }
         req.validate(self.limits.max_io)?;
+        if req.op().since_minor() > self.limits.minor {
+            return Err(SendError::Unsupported { op: req.op() });
+        }
         if self.credits == 0 {
             self.blocked = true;
             return Err(SendError::NoCredits);
@@ -242,6 +261,7 @@ impl Client {
             },
         );
         self.credits -= 1;
+        self.sent += 1;
         Ok(Outgoing {
             tag,
             header: req.header(tag),

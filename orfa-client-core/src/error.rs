@@ -24,6 +24,11 @@ pub enum SendError {
         /// The session's limit.
         max: u64,
     },
+    /// The operation is newer than the minor version the session agreed on.
+    Unsupported {
+        /// The operation.
+        op: OpCode,
+    },
     /// The connection failed earlier with a protocol error; nothing more can be sent.
     Closed,
 }
@@ -39,6 +44,7 @@ impl SendError {
             Self::NameTooLong { .. } => ErrorCode::NAMETOOLONG,
             Self::NulByte => ErrorCode::INVAL,
             Self::TooLarge { .. } => ErrorCode::TOO_LARGE,
+            Self::Unsupported { .. } => ErrorCode::UNSUPPORTED,
             Self::Closed => ErrorCode::IO,
         }
     }
@@ -51,6 +57,7 @@ impl core::fmt::Display for SendError {
             Self::NameTooLong { len } => write!(f, "path or name too long: {len} bytes"),
             Self::NulByte => f.write_str("path contains a NUL byte"),
             Self::TooLarge { len, max } => write!(f, "i/o size {len} exceeds the limit {max}"),
+            Self::Unsupported { op } => write!(f, "{op} is not in the session's protocol version"),
             Self::Closed => f.write_str("connection closed after a protocol error"),
         }
     }

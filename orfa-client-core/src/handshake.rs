@@ -16,6 +16,10 @@ pub struct Limits {
     pub credits: u64,
     /// The largest read count or write payload of one request.
     pub max_io: u64,
+    /// The minor version the session agreed on: operations introduced later
+    /// (see [`OpCode::since_minor`](orfa_wire::OpCode::since_minor)) are not
+    /// available, and [`Client::send`](crate::Client::send) refuses them.
+    pub minor: u16,
 }
 
 impl Default for Limits {
@@ -25,6 +29,7 @@ impl Default for Limits {
             eager_limit: orfa_wire::DEFAULT_EAGER_LIMIT,
             credits: orfa_wire::DEFAULT_CREDITS,
             max_io: orfa_wire::DEFAULT_MAX_IO,
+            minor: VERSION_MINOR,
         }
     }
 }
@@ -60,6 +65,8 @@ pub fn parse_server_hello(bytes: &[u8]) -> Result<Limits, HandshakeError> {
         eager_limit: hello.eager_limit.get(),
         credits: hello.credits.get(),
         max_io: hello.max_io.get(),
+        // A server answers with the lower of the two; never trust more.
+        minor: minor.min(VERSION_MINOR),
     };
     if limits.credits == 0 || limits.max_io == 0 {
         return Err(HandshakeError::BadLimits);

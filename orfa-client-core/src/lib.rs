@@ -25,6 +25,9 @@ extern crate std;
 mod client;
 mod dir;
 mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzz;
 mod handshake;
 pub mod path;
 mod reply;
@@ -38,6 +41,6 @@ pub use dir::{DirError, DirStep, DirStream};
 pub use error::{HandshakeError, ProtocolError, SendError};
 pub use handshake::{Limits, client_hello, parse_server_hello};
 pub use reply::{Completion, DirBatch, Reply, ReplyHead};
-pub use request::{Request, check_path};
+pub use request::{Request, check_path, encode_groups};
 
 pub use orfa_wire::{CLIENT_HELLO_LEN, REPLY_HEADER_LEN, REQUEST_HEADER_LEN, SERVER_HELLO_LEN};

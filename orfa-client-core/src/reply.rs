@@ -2,7 +2,7 @@
 
 use alloc::vec::Vec;
 
-use orfa_wire::{Attr, DirEntryIter, ErrorCode, FsAttr, OpCode};
+use orfa_wire::{Attr, DirEntryIter, ErrorCode, FsAttr, LockInfo, OpCode};
 
 use crate::error::ProtocolError;
 
@@ -61,6 +61,22 @@ pub enum Reply<D> {
     ReadLink(D),
     /// `STATFS`: file system statistics.
     StatFs(FsAttr),
+    /// `GETLK`: the first conflicting lock, or one of type `UNLOCK` if none.
+    GetLk(LockInfo),
+    /// `READDIRPLUS`: a batch of entries, each with its attributes.
+    ReadDirPlus(DirBatch<D>),
+    /// `GETXATTR` and `LISTXATTR`: the full length of the value (or list),
+    /// and the bytes if the request allowed that many (else none).
+    Xattr {
+        /// The length of the whole value or list.
+        len: u64,
+        /// The value or list; empty when only the length was asked.
+        data: D,
+    },
+    /// `COPY_RANGE`: bytes copied.
+    Copied(u64),
+    /// `SEEK`: the offset found.
+    Offset(u64),
     /// Any other operation: success, nothing returned.
     Done,
 }
@@ -80,6 +96,15 @@ impl<D: AsRef<[u8]>> Reply<D> {
             }),
             Self::ReadLink(d) => Reply::ReadLink(f(d)),
             Self::StatFs(s) => Reply::StatFs(s),
+            Self::GetLk(l) => Reply::GetLk(l),
+            Self::ReadDirPlus(b) => Reply::ReadDirPlus(DirBatch {
+                count: b.count,
+                complete: b.complete,
+                bytes: f(b.bytes),
+            }),
+            Self::Xattr { len, data } => Reply::Xattr { len, data: f(data) },
+            Self::Copied(n) => Reply::Copied(n),
+            Self::Offset(at) => Reply::Offset(at),
             Self::Done => Reply::Done,
         }
     }
@@ -104,9 +129,14 @@ pub struct DirBatch<D> {
 }
 
 impl<D: AsRef<[u8]>> DirBatch<D> {
-    /// The entries, in order.
+    /// The entries, in order, of a `READDIR` batch.
     pub fn iter(&self) -> DirEntryIter<'_> {
         DirEntryIter::new(self.bytes.as_ref())
+    }
+
+    /// The entries, in order, of a `READDIRPLUS` batch (with attributes).
+    pub fn iter_with_attrs(&self) -> DirEntryIter<'_> {
+        DirEntryIter::with_attrs(self.bytes.as_ref())
     }
 }
 
@@ -138,23 +168,42 @@ pub(crate) fn decode<'d>(
             end: head.aux,
         },
         OpCode::STAT | OpCode::SETATTR => Reply::Attr(Attr::parse(data).map_err(malformed)?),
-        OpCode::READDIR => {
+        OpCode::READDIR | OpCode::READDIRPLUS => {
+            let plus = head.op == OpCode::READDIRPLUS;
             let mut n = 0u64;
-            for entry in DirEntryIter::new(data) {
+            for entry in DirEntryIter::of(data, plus) {
                 entry.map_err(malformed)?;
                 n += 1;
             }
             if n != head.value {
                 return Err(bad_value(head.value));
             }
-            Reply::ReadDir(DirBatch {
+            let batch = DirBatch {
                 count: n,
                 complete: head.aux != 0,
                 bytes: data,
-            })
+            };
+            if plus {
+                Reply::ReadDirPlus(batch)
+            } else {
+                Reply::ReadDir(batch)
+            }
         }
+        OpCode::GETXATTR | OpCode::LISTXATTR => {
+            // Either the whole value, or nothing when only the length was asked.
+            if !data.is_empty() && head.value != data.len() as u64 {
+                return Err(bad_value(head.value));
+            }
+            Reply::Xattr {
+                len: head.value,
+                data,
+            }
+        }
+        OpCode::COPY_RANGE => Reply::Copied(head.value),
+        OpCode::SEEK => Reply::Offset(head.value),
         OpCode::READLINK => Reply::ReadLink(data),
         OpCode::STATFS => Reply::StatFs(FsAttr::parse(data).map_err(malformed)?),
+        OpCode::GETLK => Reply::GetLk(LockInfo::parse(data).map_err(malformed)?),
         _ => Reply::Done,
     };
     Ok(reply)

@@ -1,7 +1,8 @@
 //! Typed requests and their encoding into a header and a borrowed data part.
 
 use orfa_wire::{
-    AccessMode, MAX_NAME, MAX_PATH, OpCode, OpenFlags, PathFlags, REQUEST_HEADER_LEN,
+    AccessMode, AttrMask, LockOwnerKind, LockType, MAX_GROUPS, MAX_NAME, MAX_PATH,
+    MAX_XATTR_NAME, MAX_XATTR_VALUE, OpCode, OpenFlags, PathFlags, REQUEST_HEADER_LEN,
     RequestHeader, SetAttr,
 };
 
@@ -177,6 +178,164 @@ pub enum Request<'a> {
         /// Device number of a device file.
         rdev: u64,
     },
+    /// Set, change or release an advisory lock (since 1.1).
+    Lock {
+        /// A handle of the file.
+        handle: u64,
+        /// First byte of the range.
+        start: u64,
+        /// Length of the range; 0 to the end of the file and beyond.
+        len: u64,
+        /// Read, write, or unlock.
+        lock_type: LockType,
+        /// A process's POSIX lock, or the handle's own lock.
+        owner_kind: LockOwnerKind,
+        /// The owning process of a POSIX lock (ignored for a handle lock).
+        pid: u64,
+        /// Wait for a conflicting lock to go instead of failing with `AGAIN`:
+        /// see the waiting locks of [`Client`](crate::Client)'s contract.
+        wait: bool,
+    },
+    /// The first lock that would conflict with the one described (since 1.1).
+    GetLk {
+        /// A handle of the file.
+        handle: u64,
+        /// First byte of the range.
+        start: u64,
+        /// Length of the range; 0 to the end of the file and beyond.
+        len: u64,
+        /// Read or write.
+        lock_type: LockType,
+        /// Whose lock it would be.
+        owner_kind: LockOwnerKind,
+        /// The process of a POSIX lock.
+        pid: u64,
+    },
+    /// Withdraw the waiting `LOCK` tagged `tag` (since 1.1).
+    Cancel {
+        /// The tag of the waiting request.
+        tag: u64,
+    },
+    /// Attributes of a path, saying which fields are needed (a `STAT` with
+    /// a mask in `count`, as `statx` asks; the server may fill more).
+    StatX {
+        /// Base handle.
+        base: u64,
+        /// Path from the base.
+        path: &'a [u8],
+        /// [`PathFlags::NOFOLLOW`] or nothing.
+        flags: PathFlags,
+        /// The fields wanted.
+        mask: AttrMask,
+    },
+    /// The identity later requests run with, and the umask the server
+    /// applies to created modes (since 1.1).
+    SetContext {
+        /// User id.
+        uid: u64,
+        /// Group id.
+        gid: u64,
+        /// The umask (0 to 0o777).
+        umask: u32,
+        /// The supplementary groups, each a little-endian u64 (see
+        /// [`encode_groups`]; bytes past the last whole group are sent but
+        /// not counted, and the server refuses them); at most [`MAX_GROUPS`].
+        groups: &'a [u8],
+    },
+    /// The value of an extended attribute (since 1.1).
+    GetXattr {
+        /// Base handle.
+        base: u64,
+        /// Path from the base.
+        path: &'a [u8],
+        /// The attribute's name.
+        name: &'a [u8],
+        /// The largest value wanted; 0 asks for the length only.
+        size: u64,
+        /// [`PathFlags::NOFOLLOW`] or nothing.
+        flags: PathFlags,
+    },
+    /// Sets an extended attribute (since 1.1).
+    SetXattr {
+        /// Base handle.
+        base: u64,
+        /// Path from the base.
+        path: &'a [u8],
+        /// The name immediately followed by the value, in one buffer: the
+        /// request's data part is sent from at most two slices.
+        name_value: &'a [u8],
+        /// Length of the name at the start of `name_value`.
+        name_len: usize,
+        /// [`PathFlags::XATTR_CREATE`], [`PathFlags::XATTR_REPLACE`],
+        /// [`PathFlags::NOFOLLOW`] or nothing.
+        flags: PathFlags,
+    },
+    /// The names of a path's extended attributes (since 1.1).
+    ListXattr {
+        /// Base handle.
+        base: u64,
+        /// Path from the base.
+        path: &'a [u8],
+        /// The largest list wanted; 0 asks for the length only.
+        size: u64,
+        /// [`PathFlags::NOFOLLOW`] or nothing.
+        flags: PathFlags,
+    },
+    /// Removes an extended attribute (since 1.1).
+    RemoveXattr {
+        /// Base handle.
+        base: u64,
+        /// Path from the base.
+        path: &'a [u8],
+        /// The attribute's name.
+        name: &'a [u8],
+        /// [`PathFlags::NOFOLLOW`] or nothing.
+        flags: PathFlags,
+    },
+    /// The next batch of directory entries after `cookie`, each with its
+    /// attributes (since 1.1).
+    ReadDirPlus {
+        /// A directory handle.
+        handle: u64,
+        /// Where to resume (0: from the start).
+        cookie: u64,
+        /// The largest batch wanted, in bytes (at most `max_io`).
+        count: u64,
+    },
+    /// Copies bytes between two files of the server, inside it (since 1.1).
+    CopyRange {
+        /// Source handle.
+        from: u64,
+        /// Where to read in the source.
+        from_offset: u64,
+        /// Destination handle.
+        to: u64,
+        /// Where to write in the destination.
+        to_offset: u64,
+        /// How many bytes.
+        count: u64,
+    },
+    /// Allocates, deallocates or zeroes a range of a file (since 1.1).
+    Fallocate {
+        /// A file handle.
+        handle: u64,
+        /// Start of the range.
+        offset: u64,
+        /// Length of the range.
+        len: u64,
+        /// [`PathFlags::KEEP_SIZE`], [`PathFlags::PUNCH_HOLE`],
+        /// [`PathFlags::ZERO_RANGE`] or nothing.
+        flags: PathFlags,
+    },
+    /// The next data, or hole, at or after `offset` (since 1.1).
+    Seek {
+        /// A file handle.
+        handle: u64,
+        /// Where to start looking.
+        offset: u64,
+        /// Look for a hole instead of data.
+        hole: bool,
+    },
 }
 
 impl<'a> Request<'a> {
@@ -200,6 +359,19 @@ impl<'a> Request<'a> {
             Self::Fsync { .. } => OpCode::FSYNC,
             Self::StatFs { .. } => OpCode::STATFS,
             Self::Mknod { .. } => OpCode::MKNOD,
+            Self::Lock { .. } => OpCode::LOCK,
+            Self::GetLk { .. } => OpCode::GETLK,
+            Self::Cancel { .. } => OpCode::CANCEL,
+            Self::StatX { .. } => OpCode::STAT,
+            Self::SetContext { .. } => OpCode::SETCONTEXT,
+            Self::GetXattr { .. } => OpCode::GETXATTR,
+            Self::SetXattr { .. } => OpCode::SETXATTR,
+            Self::ListXattr { .. } => OpCode::LISTXATTR,
+            Self::RemoveXattr { .. } => OpCode::REMOVEXATTR,
+            Self::ReadDirPlus { .. } => OpCode::READDIRPLUS,
+            Self::CopyRange { .. } => OpCode::COPY_RANGE,
+            Self::Fallocate { .. } => OpCode::FALLOCATE,
+            Self::Seek { .. } => OpCode::SEEK,
         }
     }
 
@@ -213,14 +385,31 @@ impl<'a> Request<'a> {
             | Self::ReadLink { path, .. }
             | Self::Access { path, .. }
             | Self::StatFs { path, .. }
-            | Self::Mknod { path, .. } => [path, &[]],
+            | Self::Mknod { path, .. }
+            | Self::StatX { path, .. }
+            | Self::ListXattr { path, .. } => [path, &[]],
             Self::Write { data, .. } => [data, &[]],
+            Self::SetContext { groups, .. } => [groups, &[]],
+            Self::GetXattr { name, path, .. } | Self::RemoveXattr { name, path, .. } => {
+                [name, path]
+            }
+            Self::SetXattr {
+                name_value, path, ..
+            } => [name_value, path],
             Self::Rename { from, to, .. } | Self::Link { from, to, .. } => [from, to],
             Self::Symlink { target, path, .. } => [target, path],
             Self::SetAttr { attr, path, .. } => [attr.as_wire(), path],
-            Self::Close { .. } | Self::Read { .. } | Self::ReadDir { .. } | Self::Fsync { .. } => {
-                [&[], &[]]
-            }
+            Self::Close { .. }
+            | Self::Read { .. }
+            | Self::ReadDir { .. }
+            | Self::Fsync { .. }
+            | Self::Lock { .. }
+            | Self::GetLk { .. }
+            | Self::Cancel { .. }
+            | Self::ReadDirPlus { .. }
+            | Self::CopyRange { .. }
+            | Self::Fallocate { .. }
+            | Self::Seek { .. } => [&[], &[]],
         }
     }
 
@@ -235,7 +424,30 @@ impl<'a> Request<'a> {
             | Self::SetAttr { path, .. }
             | Self::Access { path, .. }
             | Self::StatFs { path, .. }
-            | Self::Mknod { path, .. } => check_path(path),
+            | Self::Mknod { path, .. }
+            | Self::StatX { path, .. }
+            | Self::ListXattr { path, .. } => check_path(path),
+            Self::GetXattr { name, path, .. } | Self::RemoveXattr { name, path, .. } => {
+                check_xattr_name(name)?;
+                check_path(path)
+            }
+            Self::SetXattr {
+                name_value,
+                name_len,
+                path,
+                ..
+            } => {
+                let (name, value) = name_value
+                    .split_at_checked(name_len)
+                    .ok_or(SendError::NameTooLong { len: name_len })?;
+                check_xattr_name(name)?;
+                check_size(value.len() as u64, MAX_XATTR_VALUE as u64)?;
+                check_path(path)
+            }
+            Self::SetContext { groups, .. } => {
+                check_size(groups.len() as u64, (MAX_GROUPS * 8) as u64)
+            }
+            Self::ReadDirPlus { count, .. } => check_size(count, max_io),
             Self::Rename { from, to, .. } | Self::Link { from, to, .. } => {
                 check_path(from)?;
                 check_path(to)
@@ -246,17 +458,27 @@ impl<'a> Request<'a> {
             }
             Self::Read { count, .. } | Self::ReadDir { count, .. } => check_size(count, max_io),
             Self::Write { data, .. } => check_size(data.len() as u64, max_io),
-            Self::Close { .. } | Self::Fsync { .. } => Ok(()),
+            Self::Close { .. }
+            | Self::Fsync { .. }
+            | Self::Lock { .. }
+            | Self::GetLk { .. }
+            | Self::Cancel { .. }
+            | Self::CopyRange { .. }
+            | Self::Fallocate { .. }
+            | Self::Seek { .. } => Ok(()),
         }
     }
 
     /// The most reply data this request allows (for a `READ`, its count).
     pub(crate) fn reply_limit(&self) -> u64 {
         match *self {
-            Self::Open { .. } | Self::Stat { .. } | Self::SetAttr { .. } => {
+            Self::Open { .. } | Self::Stat { .. } | Self::SetAttr { .. } | Self::StatX { .. } => {
                 orfa_wire::ATTR_LEN as u64
             }
+            Self::GetXattr { size, .. } | Self::ListXattr { size, .. } => size,
+            Self::ReadDirPlus { count, .. } => count,
             Self::StatFs { .. } => orfa_wire::FS_ATTR_LEN as u64,
+            Self::GetLk { .. } => orfa_wire::LOCK_INFO_LEN as u64,
             Self::Read { count, .. } | Self::ReadDir { count, .. } => count,
             Self::ReadLink { .. } => MAX_PATH as u64,
             _ => 0,
@@ -367,9 +589,150 @@ impl<'a> Request<'a> {
                 h.mode = u64::from(mode).into();
                 h.arg1 = rdev.into();
             }
+            Self::Lock {
+                handle,
+                start,
+                len,
+                lock_type,
+                owner_kind,
+                pid,
+                wait,
+            } => {
+                lock_fields(&mut h, handle, start, len, lock_type, owner_kind, pid);
+                if wait {
+                    h.flags = PathFlags::WAIT.0.into();
+                }
+            }
+            Self::GetLk {
+                handle,
+                start,
+                len,
+                lock_type,
+                owner_kind,
+                pid,
+            } => lock_fields(&mut h, handle, start, len, lock_type, owner_kind, pid),
+            Self::Cancel { tag } => h.arg0 = tag.into(),
+            Self::StatX {
+                base, flags, mask, ..
+            } => {
+                h.handle = base.into();
+                h.flags = flags.0.into();
+                h.count = mask.0.into();
+            }
+            Self::SetContext {
+                uid,
+                gid,
+                umask,
+                groups,
+            } => {
+                h.arg0 = uid.into();
+                h.arg1 = gid.into();
+                h.mode = u64::from(umask).into();
+                h.count = (groups.len() as u64 / 8).into();
+            }
+            Self::GetXattr {
+                base,
+                name,
+                size,
+                flags,
+                ..
+            } => {
+                h.handle = base.into();
+                h.count = (name.len() as u64).into();
+                h.arg0 = size.into();
+                h.flags = flags.0.into();
+            }
+            Self::SetXattr {
+                base,
+                name_value,
+                name_len,
+                flags,
+                ..
+            } => {
+                h.handle = base.into();
+                h.count = (name_len as u64).into();
+                h.arg0 = (name_value.len().saturating_sub(name_len) as u64).into();
+                h.flags = flags.0.into();
+            }
+            Self::ListXattr {
+                base, size, flags, ..
+            } => {
+                h.handle = base.into();
+                h.arg0 = size.into();
+                h.flags = flags.0.into();
+            }
+            Self::RemoveXattr {
+                base, name, flags, ..
+            } => {
+                h.handle = base.into();
+                h.count = (name.len() as u64).into();
+                h.flags = flags.0.into();
+            }
+            Self::ReadDirPlus {
+                handle,
+                cookie,
+                count,
+            } => {
+                h.handle = handle.into();
+                h.offset = cookie.into();
+                h.count = count.into();
+            }
+            Self::CopyRange {
+                from,
+                from_offset,
+                to,
+                to_offset,
+                count,
+            } => {
+                h.handle = from.into();
+                h.offset = from_offset.into();
+                h.arg0 = to.into();
+                h.arg1 = to_offset.into();
+                h.count = count.into();
+            }
+            Self::Fallocate {
+                handle,
+                offset,
+                len,
+                flags,
+            } => {
+                h.handle = handle.into();
+                h.offset = offset.into();
+                h.count = len.into();
+                h.flags = flags.0.into();
+            }
+            Self::Seek {
+                handle,
+                offset,
+                hole,
+            } => {
+                h.handle = handle.into();
+                h.offset = offset.into();
+                if hole {
+                    h.flags = PathFlags::SEEK_HOLE.0.into();
+                }
+            }
         }
         *h.as_wire()
     }
+}
+
+/// Fills the fields `LOCK` and `GETLK` share.
+fn lock_fields(
+    h: &mut RequestHeader,
+    handle: u64,
+    start: u64,
+    len: u64,
+    lock_type: LockType,
+    owner_kind: LockOwnerKind,
+    pid: u64,
+) {
+    h.handle = handle.into();
+    h.offset = start.into();
+    h.count = len.into();
+    h.mode = lock_type.0.into();
+    h.arg1 = owner_kind.0.into();
+    h.arg0 = pid.into();
 }
 
 /// The header of the `DATA` message that carries a granted request's data part.
@@ -405,6 +768,25 @@ fn check_bytes(bytes: &[u8]) -> Result<(), SendError> {
         return Err(SendError::NulByte);
     }
     Ok(())
+}
+
+/// Checks an extended attribute's name: 1 to [`MAX_XATTR_NAME`] bytes, no NUL.
+fn check_xattr_name(name: &[u8]) -> Result<(), SendError> {
+    if name.is_empty() || name.len() > MAX_XATTR_NAME {
+        return Err(SendError::NameTooLong { len: name.len() });
+    }
+    if name.contains(&0) {
+        return Err(SendError::NulByte);
+    }
+    Ok(())
+}
+
+/// The data part of a [`Request::SetContext`] for these supplementary groups.
+pub fn encode_groups(groups: &[u32]) -> alloc::vec::Vec<u8> {
+    groups
+        .iter()
+        .flat_map(|&g| u64::from(g).to_le_bytes())
+        .collect()
 }
 
 fn check_size(len: u64, max: u64) -> Result<(), SendError> {

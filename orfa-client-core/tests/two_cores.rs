@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use orfa_client_core::{
     Client, Event, Reply, Request, SendError, client_hello, parse_server_hello,
 };
-use orfa_server_core::{Config, Context, MemFs, MemNode, Session, Timestamp};
+use orfa_server_core::{Config, Context, LockTable, MemFs, MemNode, Session, Timestamp};
 use orfa_wire::{
     AccessMode, Attr, ErrorCode, FileType, OpenFlags, PathFlags, SERVER_HELLO_LEN, SetAttr,
     SetAttrMask,
@@ -20,6 +20,7 @@ struct Pair {
     client: Client,
     server: Session<MemNode>,
     fs: MemFs,
+    locks: LockTable,
     cx: Context<'static>,
     /// Bytes sent by the client, not yet taken by the server.
     to_server: Vec<u8>,
@@ -50,6 +51,7 @@ impl Pair {
             client: Client::new(Default::default()),
             server: Session::new(config),
             fs: MemFs::new(cx.now),
+            locks: LockTable::new(),
             cx,
             to_server: client_hello().to_vec(),
             to_client: Vec::new(),
@@ -88,7 +90,7 @@ impl Pair {
             .feed(&self.to_server[..n])
             .expect("server accepts the client");
         self.to_server.drain(..taken);
-        self.server.execute(&self.cx, &mut self.fs);
+        self.server.execute(&self.cx, &mut self.fs, &mut self.locks);
         let mut budget = self.cut();
         while budget > 0 {
             let Some(tx) = self.server.transmit() else {

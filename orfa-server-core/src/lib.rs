@@ -13,9 +13,14 @@
 extern crate alloc;
 
 mod backend;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzz;
+mod locks;
 pub mod memfs;
 mod session;
 
 pub use backend::{Backend, BackendResult, Base, Context, Timestamp};
+pub use locks::{LockAccess, LockLimits, LockTable, SessionId};
 pub use memfs::{MemFs, MemNode};
 pub use session::{Config, Session, SessionError, Transmit};

@@ -30,6 +30,9 @@ mod attr;
 mod codes;
 mod dirent;
 mod errno;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzz;
 mod msg;
 
 pub use attr::{

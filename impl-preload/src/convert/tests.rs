@@ -100,7 +100,7 @@ fn stat_and_statx_carry_every_field_with_nanoseconds() {
     );
     assert_eq!(
         (st.st_size, st.st_blksize, st.st_blocks, st.st_dev),
-        (12345, 4096, 32, 0x801)
+        (12345, 128 * 1024, 32, 0x801)
     );
     assert_eq!((st.st_mtime, st.st_mtime_nsec), (-5, 999_999_999));
     assert_eq!(
@@ -115,6 +115,12 @@ fn stat_and_statx_carry_every_field_with_nanoseconds() {
         (42, 0o100640, 12345, 32)
     );
     assert_eq!((sx.stx_dev_major, sx.stx_dev_minor), (8, 1));
+    assert_eq!(sx.stx_blksize, 128 * 1024);
+    let big = Attr {
+        blksize: (4u64 << 20).into(),
+        ..sample()
+    };
+    assert_eq!(to_stat(&big).st_blksize, 4 << 20, "a larger block size is kept");
     assert_eq!(
         (sx.stx_mtime.tv_sec, sx.stx_mtime.tv_nsec),
         (-5, 999_999_999)

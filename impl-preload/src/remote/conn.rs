@@ -1,10 +1,12 @@
 //! One blocking connection to a server: the handshake, and requests framed
 //! by the client core, sent and received with raw system calls.
 
+use core::sync::atomic::{AtomicU64, Ordering};
+
 use libc::c_int;
 use orfa_client_core::{
-    Client, Incoming, Limits, REPLY_HEADER_LEN, Reply, Request, SERVER_HELLO_LEN, SendError,
-    client_hello, parse_server_hello,
+    Client, Incoming, Limits, REPLY_HEADER_LEN, Reply, ReplyHead, Request, SERVER_HELLO_LEN,
+    SendError, client_hello, parse_server_hello,
 };
 use orfa_wire::ErrorCode;
 
@@ -53,9 +55,20 @@ impl From<orfa_client_core::ProtocolError> for Failure {
     }
 }
 
+/// Numbers each connection this process makes, so that a wait can tell
+/// whether the connection it started on is still the one in use.
+static NEXT_SERIAL: AtomicU64 = AtomicU64::new(1);
+
 /// A connected, greeted session.
+///
+/// Every call sends its request and reads replies until its own, all while
+/// the caller holds the connection. The exception is a `LOCK` that waits:
+/// its reply may come at any time later, so it is registered with
+/// [`Conn::send_waiting`], and whichever call reads it parks the answer for
+/// the waiting thread to collect with [`Conn::poll_answer`].
 pub(super) struct Conn {
     fd: c_int,
+    serial: u64,
     /// The process that made the connection.
     pid: i32,
     /// The socket's (device, inode), to recognise it before closing it.
@@ -63,6 +76,10 @@ pub(super) struct Conn {
     core: Client,
     /// Receives reply data that does not go to a caller's buffer.
     scratch: Vec<u8>,
+    /// Tags of waiting `LOCK`s whose answer has not been read.
+    waiting: Vec<u64>,
+    /// Answers read for waiting `LOCK`s, not yet collected: (tag, result).
+    parked: Vec<(u64, Result<(), Errno>)>,
 }
 
 impl Conn {
@@ -71,10 +88,13 @@ impl Conn {
         let fd = addr::connect(addr)?;
         let mut conn = Self {
             fd,
+            serial: NEXT_SERIAL.fetch_add(1, Ordering::Relaxed),
             pid: sys::getpid(),
             identity: sys::identity(fd),
             core: Client::new(Limits::default()),
             scratch: Vec::new(),
+            waiting: Vec::new(),
+            parked: Vec::new(),
         };
         conn.core = Client::new(conn.handshake()?);
         Ok(conn)
@@ -116,9 +136,91 @@ impl Conn {
         self.core.limits()
     }
 
+    /// Requests sent on this connection so far.
+    pub(super) fn sent(&self) -> u64 {
+        self.core.sent()
+    }
+
+    /// This connection's number, distinct from every other of the process.
+    pub(super) fn serial(&self) -> u64 {
+        self.serial
+    }
+
+    /// Credits available now.
+    pub(super) fn credits(&self) -> u64 {
+        self.core.credits()
+    }
+
+    /// Sends a `LOCK` that may wait, without reading its answer; returns its tag.
+    ///
+    /// One credit always stays free for the calls of other threads and for
+    /// a `CANCEL`: with every other credit held by waiting locks, a new
+    /// wait fails with `ENOLCK`.
+    pub(super) fn send_waiting(&mut self, req: &Request<'_>) -> Result<u64, Failure> {
+        if self.core.credits() < 2 {
+            return Err(Failure::Errno(libc::ENOLCK));
+        }
+        let out = self.core.send(req)?;
+        sys::send_all(self.fd, &out.slices()).map_err(Failure::io)?;
+        self.waiting.push(out.tag());
+        Ok(out.tag())
+    }
+
+    /// Collects the answer to the waiting request `tag`, if it was read.
+    pub(super) fn take_parked(&mut self, tag: u64) -> Option<Result<(), Errno>> {
+        let at = self.parked.iter().position(|(t, _)| *t == tag)?;
+        Some(self.parked.swap_remove(at).1)
+    }
+
+    /// The answer to the waiting request `tag` if it has come: parked, or
+    /// the next message on the socket if one is there now (an answer for
+    /// another waiting request is parked for its own thread).
+    pub(super) fn poll_answer(&mut self, tag: u64) -> Result<Option<Result<(), Errno>>, Failure> {
+        if let Some(done) = self.take_parked(tag) {
+            return Ok(Some(done));
+        }
+        if !sys::has_input(self.fd) {
+            return Ok(None);
+        }
+        let head = self.recv_header()?;
+        let Incoming::Reply(head) = self.core.on_header(&head)? else {
+            return Err(Failure::Broken(String::from(
+                "clear-to-send with no request waiting",
+            )));
+        };
+        if !self.park(head)? {
+            return Err(Failure::Broken(format!("reply for tag {}", head.tag)));
+        }
+        Ok(self.take_parked(tag))
+    }
+
+    /// Reads the data part of a reply to a waiting request and parks the
+    /// answer; returns false (reading nothing) if `head` is not for one.
+    fn park(&mut self, head: ReplyHead) -> Result<bool, Failure> {
+        let Some(at) = self.waiting.iter().position(|t| *t == head.tag) else {
+            return Ok(false);
+        };
+        self.waiting.swap_remove(at);
+        let len = usize::try_from(head.data_len).map_err(|_| Failure::io(libc::EPROTO))?;
+        self.scratch.resize(len, 0);
+        let data = self.scratch.get_mut(..len).unwrap_or_default();
+        sys::recv_exact(self.fd, data).map_err(Failure::io)?;
+        let done = self
+            .core
+            .on_data(self.scratch.get(..len).unwrap_or_default())?;
+        let result = match done.result {
+            Ok(Reply::Done) => Ok(()),
+            Ok(_) => Err(libc::EPROTO),
+            Err(code) => Err(code.to_errno()),
+        };
+        self.parked.push((head.tag, result));
+        Ok(true)
+    }
+
     /// Sends one request and waits for its reply. Reply data lands in an
     /// internal buffer the result borrows.
     pub(super) fn call(&mut self, req: &Request<'_>) -> Result<Reply<&[u8]>, Failure> {
+        crate::ahead::before_request(req);
         let out = self.core.send(req)?;
         sys::send_all(self.fd, &out.slices()).map_err(Failure::io)?;
         loop {
@@ -128,6 +230,7 @@ impl Conn {
                     let [first, second] = out.parts();
                     sys::send_all(self.fd, &[&frame.header, first, second]).map_err(Failure::io)?;
                 }
+                Incoming::Reply(head) if head.tag != out.tag() && self.park(head)? => {}
                 Incoming::Reply(head) => {
                     let len =
                         usize::try_from(head.data_len).map_err(|_| Failure::io(libc::EPROTO))?;
@@ -192,6 +295,9 @@ impl Conn {
             let Incoming::Reply(head) = self.core.on_header(&head)? else {
                 return Err(Failure::Broken(String::from("clear-to-send for a read")));
             };
+            if self.park(head)? {
+                continue;
+            }
             let Some(part) = parts.iter_mut().find(|p| p.tag == head.tag) else {
                 return Err(Failure::Broken(format!("reply for tag {}", head.tag)));
             };

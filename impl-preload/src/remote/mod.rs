@@ -16,12 +16,18 @@
 //!
 //! The parts: `addr` (names, `ORFA_SERVERS`, connecting), `conn` (one
 //! session over the client core), `registry` (the table of servers), `sys`
-//! (the raw system calls).
+//! (the raw system calls), `wait` (locks, and waiting for them without
+//! holding the connection), `context` (the identity sent with `SETCONTEXT`),
+//! `ops11` (the other calls of protocol 1.1), `stats` (`ORFA_STATS=1`).
 
 mod addr;
 mod conn;
+mod context;
+mod ops11;
 mod registry;
+mod stats;
 mod sys;
+mod wait;
 
 #[cfg(test)]
 mod tests;
@@ -35,6 +41,9 @@ use orfa_wire::{AccessMode, Attr, DirEntryIter, FsAttr, OpenFlags, PathFlags, Se
 
 use addr::Addr;
 use conn::{Conn, Failure};
+pub(crate) use context::changed as context_changed;
+pub(crate) use sys::SignalsBlocked;
+pub(crate) use wait::LockSpec;
 
 /// A positive Linux errno value.
 pub(crate) type Errno = i32;
@@ -149,7 +158,10 @@ impl Server {
         let Some(conn) = state.conn.as_mut() else {
             return Err(libc::EIO);
         };
-        let result = match f(conn) {
+        let sent = conn.sent();
+        let outcome = context::sync(conn).and_then(|()| f(conn));
+        stats::count(self, conn.sent() - sent);
+        let result = match outcome {
             Ok(v) => Ok(v),
             Err(Failure::Errno(e)) => Err(e),
             Err(Failure::Broken(why)) => {

@@ -129,6 +129,70 @@ pub(super) fn poll_one(fd: c_int, events: i16, timeout_ms: u64) -> Result<bool, 
     }
 }
 
+/// What [`wait_readable`] saw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Wait {
+    /// The descriptor has input (or an error or hang-up to report).
+    Ready,
+    /// The time ran out.
+    Timeout,
+    /// A signal handler ran.
+    Interrupted,
+}
+
+/// Waits until `fd` is readable or `timeout_ms` pass, with the thread's
+/// signal mask set to `mask` for the duration of the wait only (as
+/// `ppoll(2)` does atomically): a signal pending or arriving then runs its
+/// handler and ends the wait with [`Wait::Interrupted`].
+pub(super) fn wait_readable(fd: c_int, timeout_ms: u64, mask: u64) -> Result<Wait, Errno> {
+    let mut pfd = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    let ts = libc::timespec {
+        tv_sec: (timeout_ms / 1000) as libc::time_t,
+        tv_nsec: ((timeout_ms % 1000) * 1_000_000) as c_long,
+    };
+    // SAFETY: `pfd`, `ts` and `mask` are live locals; the kernel writes only
+    // `pfd.revents` and reads one 8-byte signal set (the size passed).
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_ppoll,
+            ptr::from_mut(&mut pfd),
+            1 as libc::nfds_t,
+            ptr::from_ref(&ts),
+            ptr::from_ref(&mask),
+            size_of::<u64>(),
+        )
+    };
+    match check(ret) {
+        Ok(0) => Ok(Wait::Timeout),
+        Ok(_) => Ok(Wait::Ready),
+        Err(libc::EINTR) => Ok(Wait::Interrupted),
+        Err(e) => Err(e),
+    }
+}
+
+/// Whether a read from `fd` would not block: input, end of stream or an error.
+pub(super) fn has_input(fd: c_int) -> bool {
+    let mut byte = 0u8;
+    // SAFETY: one writable byte; MSG_PEEK leaves it in the socket; null
+    // address arguments ask for no peer address.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_recvfrom,
+            fd,
+            ptr::from_mut(&mut byte),
+            1usize,
+            libc::MSG_PEEK | libc::MSG_DONTWAIT,
+            ptr::null_mut::<libc::sockaddr>(),
+            ptr::null_mut::<socklen_t>(),
+        )
+    };
+    !matches!(check(ret), Err(libc::EAGAIN | libc::EINTR))
+}
+
 /// Sends every byte of `slices`, in order, with as few `sendmsg(2)` calls as
 /// the kernel allows. `MSG_NOSIGNAL`: a closed peer is an `EPIPE`, not a
 /// `SIGPIPE` that would kill the program.
@@ -268,13 +332,13 @@ fn write_all(fd: c_int, mut buf: &[u8]) -> Result<(), Errno> {
 ///
 /// A request holds one, so that a signal handler that itself makes a remote
 /// call can never run while this thread is halfway through a message.
-pub(super) struct SignalsBlocked {
+pub(crate) struct SignalsBlocked {
     old: u64,
 }
 
 impl SignalsBlocked {
     /// Blocks every signal (the kernel ignores the request for `SIGKILL` and `SIGSTOP`).
-    pub(super) fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let all: u64 = !0;
         let mut old: u64 = 0;
         // SAFETY: the kernel reads and writes one 8-byte signal set (the
@@ -289,6 +353,11 @@ impl SignalsBlocked {
             )
         };
         Self { old }
+    }
+
+    /// The mask the thread had before: the caller's own.
+    pub(super) fn caller_mask(&self) -> u64 {
+        self.old
     }
 }
 

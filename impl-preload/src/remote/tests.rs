@@ -1,14 +1,14 @@
 //! Transport tests against the real server core, run by a thread behind a
 //! TCP or Unix listener in the test process. No interposition is involved.
 
-use std::io::{IoSlice, Read, Write};
+use std::io::{ErrorKind, IoSlice, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use orfa_server_core::{Config, Context, MemFs, MemNode, Session, Timestamp};
+use orfa_server_core::{Config, Context, LockTable, MemFs, MemNode, Session, Timestamp};
 use orfa_wire::{FileType, OpenFlags, PathFlags, SetAttr, SetAttrMask};
 
 use super::addr::{self, Addr};
@@ -18,18 +18,33 @@ use super::{server, sys};
 /// A server core over real sockets: one thread per connection, one shared file system.
 struct TestServer {
     fs: Arc<Mutex<MemFs>>,
+    /// Shared by the connections; each looks for answers to its waiting
+    /// locks whenever its socket is idle for a moment.
+    locks: Arc<Mutex<LockTable>>,
     config: Config,
     connections: Arc<AtomicUsize>,
 }
 
-trait Stream: Read + Write + Send + 'static {}
-impl Stream for TcpStream {}
-impl Stream for UnixStream {}
+trait Stream: Read + Write + Send + 'static {
+    /// Makes reads give up after `timeout` without input.
+    fn set_idle_timeout(&self, timeout: Duration) -> std::io::Result<()>;
+}
+impl Stream for TcpStream {
+    fn set_idle_timeout(&self, timeout: Duration) -> std::io::Result<()> {
+        self.set_read_timeout(Some(timeout))
+    }
+}
+impl Stream for UnixStream {
+    fn set_idle_timeout(&self, timeout: Duration) -> std::io::Result<()> {
+        self.set_read_timeout(Some(timeout))
+    }
+}
 
 impl TestServer {
     fn new(config: Config) -> Arc<Self> {
         Arc::new(Self {
             fs: Arc::new(Mutex::new(MemFs::new(Timestamp { sec: 1, nsec: 0 }))),
+            locks: Arc::new(Mutex::new(LockTable::new())),
             config,
             connections: Arc::new(AtomicUsize::new(0)),
         })
@@ -80,6 +95,7 @@ impl TestServer {
             ..Default::default()
         };
         let mut session: Session<MemNode> = Session::new(self.config);
+        let _ = stream.set_idle_timeout(Duration::from_millis(10));
         'conn: loop {
             while let Some(tx) = session.transmit() {
                 let [a, b] = tx.slices();
@@ -97,11 +113,17 @@ impl TestServer {
                         continue;
                     }
                 }
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                    session.poll_locks(&mut *self.locks.lock().unwrap());
+                    continue;
+                }
                 _ => break,
             }
-            session.execute(&cx, &mut *self.fs.lock().unwrap());
+            let mut fs = self.fs.lock().unwrap();
+            session.execute(&cx, &mut *fs, &mut *self.locks.lock().unwrap());
         }
-        session.release(&cx, &mut *self.fs.lock().unwrap());
+        let mut fs = self.fs.lock().unwrap();
+        session.release(&cx, &mut *fs, &mut *self.locks.lock().unwrap());
     }
 }
 
@@ -393,4 +415,77 @@ fn silent_server_times_out_in_the_handshake() {
         "{took:?}"
     );
     drop(held.join());
+}
+
+/// A whole-file POSIX lock of process `pid` on `handle`.
+fn posix(handle: u64, lock_type: orfa_wire::LockType, pid: u64) -> super::LockSpec {
+    super::LockSpec {
+        handle,
+        start: 0,
+        len: 0,
+        lock_type,
+        owner_kind: orfa_wire::LockOwnerKind::POSIX,
+        pid,
+    }
+}
+
+extern "C" fn note_signal(_: libc::c_int) {}
+
+#[test]
+fn a_lock_waits_without_holding_the_connection_and_a_signal_cancels_it() {
+    use orfa_wire::LockType;
+    let srv = TestServer::new(Config::default());
+    let port = srv.tcp().rsplit(':').next().unwrap().to_owned();
+    // Two names of one server: two connections, two sessions.
+    let a = server(format!("127.0.0.1:{port}").as_bytes()).unwrap();
+    let b = server(format!("localhost:{port}").as_bytes()).unwrap();
+    let (fa, _) = a.open(0, b"lock", RW_CREATE, 0o644).unwrap();
+    let (fb, _) = b.open(0, b"lock", RW_CREATE, 0o644).unwrap();
+    a.lock(&posix(fa, LockType::WRITE, 1)).unwrap();
+    assert_eq!(b.lock(&posix(fb, LockType::READ, 2)), Err(libc::EAGAIN));
+
+    // A waiting thread; meanwhile this thread uses the same connection.
+    let waiter = std::thread::spawn(move || b.lock_wait(&posix(fb, LockType::READ, 2)));
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(!waiter.is_finished());
+    for _ in 0..20 {
+        assert!(b.stat(0, b"lock", PathFlags::NONE).is_ok());
+    }
+    let info = b.getlk(&posix(fb, LockType::READ, 2)).unwrap();
+    assert_eq!(
+        (info.lock_type.get(), info.pid.get()),
+        (LockType::WRITE.0, 1)
+    );
+    a.lock(&posix(fa, LockType::UNLOCK, 1)).unwrap();
+    assert_eq!(waiter.join().unwrap(), Ok(()));
+    assert_eq!(a.lock(&posix(fa, LockType::WRITE, 1)), Err(libc::EAGAIN));
+    b.lock(&posix(fb, LockType::UNLOCK, 2)).unwrap();
+    a.lock(&posix(fa, LockType::WRITE, 1)).unwrap();
+
+    // A signal handler that runs during the wait ends it with EINTR.
+    // SAFETY: installs a handler that does nothing, for a signal no other
+    // test uses; the sigaction structure is a live local.
+    unsafe {
+        let mut act: libc::sigaction = core::mem::zeroed();
+        act.sa_sigaction = note_signal as *const () as usize;
+        assert_eq!(
+            libc::sigaction(libc::SIGUSR1, &act, core::ptr::null_mut()),
+            0
+        );
+    }
+    let waiter = std::thread::spawn(move || b.lock_wait(&posix(fb, LockType::WRITE, 2)));
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(!waiter.is_finished());
+    let started = Instant::now();
+    let id = std::os::unix::thread::JoinHandleExt::as_pthread_t(&waiter);
+    // SAFETY: `id` names the waiting thread, alive until joined below.
+    assert_eq!(unsafe { libc::pthread_kill(id, libc::SIGUSR1) }, 0);
+    let result = waiter.join().unwrap();
+    assert_eq!(result, Err(libc::EINTR));
+    assert!(started.elapsed() < Duration::from_secs(2));
+    // The cancelled request is gone from the server: unlocking grants nothing,
+    // and b's connection still works.
+    a.lock(&posix(fa, LockType::UNLOCK, 1)).unwrap();
+    b.lock(&posix(fb, LockType::WRITE, 2)).unwrap();
+    b.lock(&posix(fb, LockType::UNLOCK, 2)).unwrap();
 }

@@ -16,6 +16,7 @@ fn client(credits: u64) -> Client {
         eager_limit: 100,
         credits,
         max_io: 4096,
+        minor: orfa_wire::VERSION_MINOR,
     })
 }
 

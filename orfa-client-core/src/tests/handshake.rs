@@ -34,7 +34,8 @@ fn server_hello_gives_limits() {
         Limits {
             eager_limit: 4096,
             credits: 8,
-            max_io: 65536
+            max_io: 65536,
+            minor: 0,
         }
     );
 }

@@ -209,3 +209,38 @@ fn validate_checks_every_string_and_size() {
     );
     assert_eq!(big.validate(1025), Ok(()));
 }
+
+#[test]
+fn lock_requests_fill_the_lock_fields() {
+    use orfa_wire::{LockOwnerKind, LockType};
+    let req = Request::Lock {
+        handle: 3,
+        start: 100,
+        len: 0,
+        lock_type: LockType::WRITE,
+        owner_kind: LockOwnerKind::POSIX,
+        pid: 4242,
+        wait: true,
+    };
+    let h = header(&req);
+    assert_eq!(h.opcode(), OpCode::LOCK);
+    assert_eq!((h.handle.get(), h.offset.get(), h.count.get()), (3, 100, 0));
+    assert_eq!((h.mode.get(), h.arg1.get(), h.arg0.get()), (2, 0, 4242));
+    assert_eq!((h.flags.get(), h.data_len.get()), (PathFlags::WAIT.0, 0));
+
+    let req = Request::GetLk {
+        handle: 3,
+        start: 1,
+        len: 2,
+        lock_type: LockType::READ,
+        owner_kind: LockOwnerKind::HANDLE,
+        pid: 0,
+    };
+    let h = header(&req);
+    assert_eq!((h.opcode(), h.offset.get(), h.count.get()), (OpCode::GETLK, 1, 2));
+    assert_eq!((h.mode.get(), h.arg1.get(), h.flags.get()), (1, 1, 0));
+    assert_eq!(req.reply_limit(), orfa_wire::LOCK_INFO_LEN as u64);
+
+    let h = header(&Request::Cancel { tag: 77 });
+    assert_eq!((h.opcode(), h.arg0.get(), h.handle.get()), (OpCode::CANCEL, 77, 0));
+}

@@ -10,17 +10,18 @@ use orfa_wire::{
 
 use super::{Identity, Session};
 use crate::backend::{Backend, Context};
+use crate::locks::LockAccess;
 
 /// What a successful operation answers: `value`, `aux` and the data part.
 #[derive(Debug, Default)]
-struct Answer {
+pub(super) struct Answer {
     value: u64,
     aux: u64,
     body: Vec<u8>,
 }
 
 impl Answer {
-    fn body(body: Vec<u8>) -> Self {
+    pub(super) fn body(body: Vec<u8>) -> Self {
         Self {
             body,
             ..Self::default()
@@ -28,7 +29,7 @@ impl Answer {
     }
 }
 
-type OpResult = Result<Answer, ErrorCode>;
+pub(super) type OpResult = Result<Answer, ErrorCode>;
 
 /// Checks a path from a request: length and no NUL byte.
 fn check_path(path: &[u8]) -> Result<&[u8], ErrorCode> {
@@ -86,16 +87,32 @@ fn mode(h: &RequestHeader) -> Result<u32, ErrorCode> {
 }
 
 impl<N> Session<N> {
-    /// Runs one request and returns its reply header and data part.
-    pub(super) fn dispatch<B: Backend<Node = N>>(
+    /// Runs one request and returns its reply header and data part, or
+    /// `None` for a `LOCK` that waits.
+    pub(super) fn dispatch<B: Backend<Node = N>, L: LockAccess>(
         &mut self,
         cx: &Context,
         backend: &mut B,
+        locks: &mut L,
         h: &RequestHeader,
         data: &[u8],
-    ) -> (ReplyHeader, Vec<u8>) {
+    ) -> Option<(ReplyHeader, Vec<u8>)> {
         let tag = h.tag.get();
-        match self.run(cx, backend, h, data) {
+        let result = if h.opcode().since_minor() > self.minor {
+            Err(ErrorCode::UNSUPPORTED)
+        } else {
+            match h.opcode() {
+                OpCode::LOCK => self.lock(backend, locks, h)?,
+                OpCode::GETLK => self.getlk(backend, locks, h),
+                OpCode::CANCEL => self.cancel(locks, h),
+                OpCode::CLOSE => {
+                    self.release_handle_locks(locks, h.handle.get());
+                    self.run(cx, backend, h, data)
+                }
+                _ => self.run(cx, backend, h, data),
+            }
+        };
+        Some(match result {
             Ok(answer) => {
                 let reply = ReplyHeader {
                     kind: MsgKind::REPLY.0.into(),
@@ -109,11 +126,11 @@ impl<N> Session<N> {
                 (reply, answer.body)
             }
             Err(code) => (ReplyHeader::failure(tag, code), Vec::new()),
-        }
+        })
     }
 
     /// The node a handle names, or `BADF`.
-    fn node(&self, handle: u64) -> Result<&N, ErrorCode> {
+    pub(super) fn node(&self, handle: u64) -> Result<&N, ErrorCode> {
         self.handles.get(&handle).ok_or(ErrorCode::BADF)
     }
 
@@ -134,9 +151,6 @@ impl<N> Session<N> {
         data: &[u8],
     ) -> OpResult {
         let handle = h.handle.get();
-        if h.opcode().since_minor() > self.minor {
-            return Err(ErrorCode::UNSUPPORTED);
-        }
         match h.opcode() {
             OpCode::SETCONTEXT => self.set_context(h, data),
             OpCode::OPEN => self.open(cx, backend, h, data),

@@ -2,6 +2,9 @@
 
 mod dispatch;
 #[cfg(test)]
+mod lock_tests;
+mod locking;
+#[cfg(test)]
 mod tests;
 
 use alloc::collections::{BTreeMap, VecDeque};
@@ -16,6 +19,7 @@ use orfa_wire::{
 };
 
 use crate::backend::{Backend, Context};
+use crate::locks::{LockAccess, SessionId};
 
 /// The limits a server announces to each client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -213,17 +217,28 @@ enum Recv {
 ///    report the count with [`Session::recv_done`] (or hand over bytes already
 ///    read with [`Session::feed`]). An `Err` is fatal: send what
 ///    [`Session::transmit`] still holds, then close.
-/// 2. **Execution.** Call [`Session::execute`] with the backend: every request
-///    whose data part is complete runs, and its reply is queued.
+/// 2. **Execution.** Call [`Session::execute`] with the backend and the
+///    server's lock table: every request whose data part is complete runs,
+///    and its reply is queued, except a `LOCK` with `WAIT` that conflicts:
+///    it stays outstanding (holding its credit) until it is granted,
+///    cancelled or found to deadlock.
 /// 3. **Output.** While [`Session::transmit`] gives a message, write its
 ///    slices and report what was written with [`Session::transmit_done`].
 ///
+/// Another session's unlock can grant this session's waiting `LOCK` at any
+/// time. The table then names this session in
+/// [`LockTable::take_woken`](crate::LockTable::take_woken): the front end
+/// wakes the connection, which calls [`Session::poll_locks`] to queue the
+/// answers, then goes on with step 3. [`Session::id`] is the name the table
+/// uses.
+///
 /// When the connection ends for any reason, call [`Session::release`] so the
-/// backend gets every open node back. Once [`Session::is_closed`] is true,
-/// flush the output and close.
+/// backend gets every open node back and the table drops the session's
+/// locks. Once [`Session::is_closed`] is true, flush the output and close.
 ///
 /// Memory held for one session is bounded by the credits: at most
-/// `credits` requests with their data parts and `credits` replies.
+/// `credits` requests with their data parts and `credits` replies; the
+/// lock table bounds the locks it holds.
 #[derive(Debug)]
 pub struct Session<N> {
     config: Config,
@@ -242,6 +257,14 @@ pub struct Session<N> {
     minor: u16,
     /// Who the client said it is, once it has.
     identity: Option<Identity>,
+    /// This session's name in the lock table.
+    id: SessionId,
+    /// Whether the client ever asked for a lock: only then does the session
+    /// reach the lock table outside `LOCK` and `GETLK`.
+    uses_locks: bool,
+    /// Handles that asked for a `HANDLE` lock, with the key of their file:
+    /// closing one releases its locks.
+    lock_handles: BTreeMap<u64, u128>,
 }
 
 /// A client's identity and umask, as set by `SETCONTEXT`.
@@ -271,7 +294,15 @@ impl<N> Session<N> {
             next_handle: 1,
             minor: 0,
             identity: None,
+            id: SessionId::next(),
+            uses_locks: false,
+            lock_handles: BTreeMap::new(),
         }
+    }
+
+    /// The name of this session in the lock table, unique in the process.
+    pub fn id(&self) -> SessionId {
+        self.id
     }
 
     /// The minor version agreed with the client (0 before the handshake).
@@ -367,8 +398,15 @@ impl<N> Session<N> {
     /// Runs every request whose data part is complete and queues the replies.
     ///
     /// `cx` gives the time, and the identity requests run with until the
-    /// client sets its own.
-    pub fn execute<B: Backend<Node = N>>(&mut self, cx: &Context<'_>, backend: &mut B) {
+    /// client sets its own. `locks` reaches the table of the server's locks;
+    /// it is used only by lock requests, closes of locked handles, and to
+    /// collect answers to this session's waiting requests.
+    pub fn execute<B: Backend<Node = N>, L: LockAccess>(
+        &mut self,
+        cx: &Context<'_>,
+        backend: &mut B,
+        locks: &mut L,
+    ) {
         while let Some(req) = self.ready.pop_front() {
             let identity = self.identity.clone();
             let cx = match &identity {
@@ -381,13 +419,27 @@ impl<N> Session<N> {
                 },
                 None => *cx,
             };
-            let (reply, body) = self.dispatch(&cx, backend, &req.header, &req.data);
-            self.out.push_back(Outgoing::reply(&reply, body));
+            if let Some((reply, body)) = self.dispatch(&cx, backend, locks, &req.header, &req.data)
+            {
+                self.out.push_back(Outgoing::reply(&reply, body));
+            }
         }
+        self.poll_locks(locks);
     }
 
-    /// Closes every handle the client left open. Call once the connection is gone.
-    pub fn release<B: Backend<Node = N>>(&mut self, cx: &Context<'_>, backend: &mut B) {
+    /// Closes every handle the client left open and drops the session's
+    /// locks and waiting requests. Call once the connection is gone.
+    pub fn release<B: Backend<Node = N>, L: LockAccess>(
+        &mut self,
+        cx: &Context<'_>,
+        backend: &mut B,
+        locks: &mut L,
+    ) {
+        if self.uses_locks {
+            let id = self.id;
+            locks.with(|t| t.release_session(id));
+            self.lock_handles.clear();
+        }
         for (_, node) in core::mem::take(&mut self.handles) {
             // The client is gone: there is no one to report a close error to.
             let _ = backend.close(cx, node);

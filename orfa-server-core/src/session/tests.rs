@@ -10,11 +10,13 @@ use orfa_wire::{
 
 use super::{Config, Session, SessionError};
 use crate::backend::{Context, Timestamp};
+use crate::locks::LockTable;
 use crate::memfs::{MemFs, MemNode};
 
 struct Pair {
     session: Session<MemNode>,
     fs: MemFs,
+    locks: LockTable,
     cx: Context<'static>,
 }
 
@@ -51,6 +53,7 @@ impl Pair {
         let mut pair = Self {
             session: Session::new(config),
             fs: MemFs::new(cx.now),
+            locks: LockTable::new(),
             cx,
         };
         pair.session
@@ -67,7 +70,8 @@ impl Pair {
     fn send(&mut self, header: &RequestHeader, data: &[u8]) -> Result<(), SessionError> {
         self.session.feed(header.as_wire())?;
         self.session.feed(data)?;
-        self.session.execute(&self.cx, &mut self.fs);
+        self.session
+            .execute(&self.cx, &mut self.fs, &mut self.locks);
         Ok(())
     }
 
@@ -257,13 +261,17 @@ fn byte_by_byte_input_gives_the_same_replies() {
     r.count = 10.into();
     stream.extend_from_slice(r.as_wire());
     whole.session.feed(&stream).expect("accepted");
-    whole.session.execute(&whole.cx, &mut whole.fs);
+    whole
+        .session
+        .execute(&whole.cx, &mut whole.fs, &mut whole.locks);
     for b in &stream {
         split
             .session
             .feed(core::slice::from_ref(b))
             .expect("accepted");
-        split.session.execute(&split.cx, &mut split.fs);
+        split
+            .session
+            .execute(&split.cx, &mut split.fs, &mut split.locks);
     }
     let a: Vec<_> = whole
         .replies()
@@ -286,7 +294,7 @@ fn release_closes_every_handle() {
         p.create(&[b'a' + i]);
     }
     assert_eq!(p.session.handles.len(), 10);
-    p.session.release(&p.cx, &mut p.fs);
+    p.session.release(&p.cx, &mut p.fs, &mut p.locks);
     assert!(p.session.handles.is_empty());
     assert!(p.session.is_closed());
 }
@@ -301,7 +309,7 @@ quickcheck::quickcheck! {
             if p.session.feed(&chunk).is_err() {
                 break;
             }
-            p.session.execute(&p.cx, &mut p.fs);
+            p.session.execute(&p.cx, &mut p.fs, &mut p.locks);
             if p.session.ready.len() as u64 > config.credits
                 || p.session.out.len() as u64 > 2 * config.credits
                 || p.session.awaiting_data.len() as u64 > config.credits

@@ -1,0 +1,176 @@
+//! Remote descriptors across `fork`, `vfork`, `exec` and `posix_spawn`, and
+//! the C library's standard streams on them: shell redirections, pipelines
+//! of programs, Python's `subprocess`, and a remote current directory.
+
+use conformance::{Export, Server, Transport};
+
+/// Runs `check` against a server with an in-memory export and one with a
+/// native export of a temporary directory.
+fn on_both_exports(check: impl Fn(&Server)) {
+    let memory = Server::start(Export::Memory, Transport::Tcp);
+    check(&memory);
+    let dir = tempfile::tempdir().expect("cannot make a temporary directory");
+    let native = Server::start(Export::Dir(dir.path().to_path_buf()), Transport::Tcp);
+    check(&native);
+}
+
+/// Runs a python script under the preload library with `R` set.
+fn python(server: &Server, script: &str) -> String {
+    server.sh_ok(&format!(
+        "python3 - <<'EOF'\nimport os, errno, subprocess\nR = os.environ['R']\n{script}\nEOF"
+    ))
+}
+
+#[test]
+fn c04_descriptors_are_inherited_with_their_offset_and_cloexec() {
+    on_both_exports(|s| {
+        // The child shell writes through the inherited descriptor 3, at the
+        // offset the parent shares with it.
+        let out = s.sh_ok(
+            r#"sh -c 'exec 3>>$R/log; echo a >&3; sh -c "echo b >&3"; echo c >&3'; cat $R/log;
+               sh -c "ls / >$R/o"; test -s $R/o && echo nonempty;
+               (echo 1; sh -c 'echo 2'; /bin/echo 3; echo 4) > $R/seq; cat $R/seq"#,
+        );
+        assert_eq!(out, "a\nb\nc\nnonempty\n1\n2\n3\n4\n");
+        let out = python(
+            s,
+            "fd = os.open(R + '/x', os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC)
+probe = f'[ -e /proc/self/fd/{fd} ] && echo leak || echo closed'
+print(subprocess.run(['sh', '-c', probe], close_fds=False, capture_output=True, text=True).stdout, end='')
+os.set_inheritable(fd, True)
+print(subprocess.run(['sh', '-c', probe], close_fds=False, capture_output=True, text=True).stdout, end='')",
+        );
+        assert_eq!(out, "closed\nleak\n");
+    });
+}
+
+#[test]
+fn output_to_redirected_standard_streams_reaches_the_file() {
+    on_both_exports(|s| {
+        // bash's builtins and seq write with the C library's stdout; sort -o
+        // moves its output onto descriptor 1 itself.
+        let out = s.sh_ok(
+            r#"echo old old old > $R/k; bash -c "echo new > $R/k"; cat $R/k;
+               seq 5 > $R/n; wc -l < $R/n; printf 'b\na\nc\n' > $R/s; sort -o $R/s $R/s; cat $R/s;
+               bash -c "exec >$R/log; echo one; ls -d /; echo two >&2" 2>&1; cat $R/log;
+               bash -c "exec 2>$R/err; ls /nonexistent-orfa; echo done >&2"; grep -c . $R/err;
+               { head -n 2; cat; } < $R/n | tr '\n' ' '; echo;
+               python3 -c "print('py')" > $R/p; cat $R/p"#,
+        );
+        assert_eq!(
+            out,
+            "new\n5\na\nb\nc\none\n/\ntwo\n2\n1 2 3 4 5 \npy\n"
+        );
+    });
+}
+
+#[test]
+fn writers_sharing_a_description_do_not_overwrite_each_other() {
+    let s = Server::start(Export::Memory, Transport::Tcp);
+    let out = s.sh_ok(
+        r#"for p in 1 2 3 4; do (for i in $(seq 100); do echo $p-$i; done) & done > $R/par; wait;
+           wc -l < $R/par; sort $R/par | uniq -d | wc -l"#,
+    );
+    assert_eq!(out, "400\n0\n");
+}
+
+#[test]
+fn tar_pipes_through_gzip_on_remote_descriptors() {
+    let s = Server::start(Export::Memory, Transport::Tcp);
+    let out = s.sh_ok(
+        r#"set -e; t=/tmp/orfa-tgz-$$; mkdir -p $t/d; echo hi > $t/d/f; seq 1000 > $t/big;
+           tar -czf $R/x.tgz -C $t d big; rm -rf $t; tar -tzf $R/x.tgz | sort | tr '\n' ' '; echo;
+           mkdir $R/ex; tar -xzf $R/x.tgz -C $R/ex d big; cat $R/ex/d/f; wc -l < $R/ex/big;
+           gzip -c < $R/ex/big > $R/big.gz; gzip -dc < $R/big.gz | tail -n 1"#,
+    );
+    assert_eq!(out, "big d/ d/f \nhi\n1000\n1000\n");
+}
+
+#[test]
+fn subprocess_children_leave_the_parent_descriptors_alone() {
+    on_both_exports(|s| {
+        // Python's subprocess starts children with vfork, whose close and
+        // dup2 must not reach the parent's tables.
+        let out = python(
+            s,
+            "open(R + '/n', 'w').write('0123456789')
+fd = os.open(R + '/n', os.O_RDONLY)
+subprocess.run(['true'])
+print(os.read(fd, 2))
+with open(R + '/sub', 'w') as f:
+    subprocess.run(['sh', '-c', 'echo from child; echo err >&2'], stdout=f, stderr=subprocess.STDOUT)
+print('parent still on its stdout')
+print(open(R + '/sub').read(), end='')
+subprocess.run(['sh', '-c', 'cat <&' + str(fd)], pass_fds=[fd])
+print()
+print(os.read(fd, 3))",
+        );
+        assert_eq!(
+            out,
+            "b'01'\nparent still on its stdout\nfrom child\nerr\n23456789\nb''\n"
+        );
+    });
+}
+
+#[test]
+fn a_remote_current_directory_is_inherited_at_any_depth() {
+    let s = Server::start(Export::Memory, Transport::Tcp);
+    let started = std::time::Instant::now();
+    let out = python(
+        &s,
+        "os.mkdir(R + '/deep'); os.chdir(R + '/deep')
+for i in range(1000):
+    os.mkdir('d'); os.chdir('d')
+open('f', 'w').write('bottom\\n')
+print(len(os.getcwd()) == len(R) + 5 + 2000)
+r = subprocess.run(['sh', '-c', 'pwd | wc -c; cat f; cd ..; ls; /bin/pwd | wc -c'],
+                   capture_output=True, text=True)
+print(r.stdout, r.stderr, end='')
+pid = os.fork()
+if pid == 0:
+    print(open('f').read(), end='', flush=True); os._exit(0)
+os.waitpid(pid, 0)
+print(os.getpid())",
+    );
+    let (out, pid) = out.trim_end().rsplit_once('\n').expect("a pid line");
+    let depth = s.root().len() + 5 + 2000 + 1;
+    assert_eq!(out, format!("True\n{depth}\nbottom\nd\n{depth}\nbottom"));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(60),
+        "1000 levels took {:?}",
+        started.elapsed()
+    );
+    let left: Vec<String> = sinks()
+        .into_iter()
+        .filter(|n| n.starts_with(&format!(".orfa-cwd-{pid}-")))
+        .collect();
+    assert!(left.is_empty(), "sink directories left behind: {left:?}");
+}
+
+#[test]
+fn a_killed_process_leaves_no_sink_behind() {
+    let s = Server::start(Export::Memory, Transport::Tcp);
+    let out = s.sh_ok(
+        r#"python3 -c "
+import os
+os.mkdir(os.environ['R'] + '/k'); os.chdir(os.environ['R'] + '/k')
+while True:
+    os.mkdir('d'); os.chdir('d')
+" & pid=$!; sleep 2; kill -9 $pid; wait $pid; ls -d /tmp/.orfa-cwd-$pid-* /dev/shm/.orfa-cwd-$pid-* 2>/dev/null | wc -l"#,
+    );
+    assert_eq!(out, "0\n");
+}
+
+/// The sink directories in `/tmp` now.
+fn sinks() -> Vec<String> {
+    let mut found: Vec<String> = std::fs::read_dir("/tmp")
+        .map(|dir| {
+            dir.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with(".orfa-cwd-"))
+                .collect()
+        })
+        .unwrap_or_default();
+    found.sort();
+    found
+}

@@ -1,0 +1,401 @@
+//! Session tests of `LOCK`, `GETLK` and `CANCEL`: two sessions over one
+//! in-memory file system and one lock table.
+
+use alloc::vec::Vec;
+
+use orfa_wire::{
+    ClientHello, ErrorCode, LockInfo, LockOwnerKind, LockType, MAGIC, OpCode, OpenFlags, PathFlags,
+    REPLY_HEADER_LEN, ReplyHeader, RequestHeader, VERSION_MAJOR, pack_version,
+};
+
+use super::{Config, Session, SessionError};
+use crate::backend::{Context, Timestamp};
+use crate::locks::LockTable;
+use crate::memfs::{MemFs, MemNode};
+
+/// Two clients of one server.
+struct Server {
+    fs: MemFs,
+    locks: LockTable,
+    cx: Context<'static>,
+}
+
+struct Client {
+    session: Session<MemNode>,
+    next_tag: u64,
+}
+
+impl Server {
+    fn new() -> Self {
+        let now = Timestamp { sec: 1, nsec: 0 };
+        Self {
+            fs: MemFs::new(now),
+            locks: LockTable::new(),
+            cx: Context {
+                now,
+                ..Context::default()
+            },
+        }
+    }
+
+    fn client(&mut self, credits: u64, minor: u16) -> Client {
+        let mut session = Session::new(Config {
+            credits,
+            ..Config::default()
+        });
+        let hello = ClientHello {
+            magic: MAGIC.into(),
+            version: pack_version(VERSION_MAJOR, minor).into(),
+            ..ClientHello::default()
+        };
+        session.feed(hello.as_wire()).expect("hello");
+        while let Some(t) = session.transmit() {
+            let n = t.len();
+            session.transmit_done(n);
+        }
+        Client {
+            session,
+            next_tag: 1,
+        }
+    }
+
+    /// Sends one request; returns its tag. Replies stay queued.
+    fn send(
+        &mut self,
+        c: &mut Client,
+        mut h: RequestHeader,
+        data: &[u8],
+    ) -> Result<u64, SessionError> {
+        let tag = c.next_tag;
+        c.next_tag += 1;
+        h.tag = tag.into();
+        h.data_len = (data.len() as u64).into();
+        c.session.feed(h.as_wire())?;
+        c.session.feed(data)?;
+        c.session.execute(&self.cx, &mut self.fs, &mut self.locks);
+        Ok(tag)
+    }
+
+    /// Sends one request and takes its one reply.
+    fn call(&mut self, c: &mut Client, h: RequestHeader, data: &[u8]) -> (ReplyHeader, Vec<u8>) {
+        let tag = self.send(c, h, data).expect("accepted");
+        let mut replies = replies(c);
+        assert_eq!(replies.len(), 1, "one reply expected");
+        let (reply, body) = replies.remove(0);
+        assert_eq!(reply.tag.get(), tag);
+        (reply, body)
+    }
+
+    fn open(&mut self, c: &mut Client, path: &[u8]) -> u64 {
+        let mut h = header(OpCode::OPEN, 0);
+        h.flags = (OpenFlags::READ | OpenFlags::WRITE | OpenFlags::CREATE)
+            .0
+            .into();
+        h.mode = 0o644.into();
+        let (reply, _) = self.call(c, h, path);
+        assert_eq!(reply.error(), ErrorCode::OK);
+        reply.value.get()
+    }
+
+    /// Lets every session the table woke collect its answers.
+    fn wake(&mut self, clients: &mut [&mut Client]) {
+        for id in self.locks.take_woken() {
+            for c in clients.iter_mut().filter(|c| c.session.id() == id) {
+                c.session.poll_locks(&mut self.locks);
+            }
+        }
+    }
+}
+
+fn header(op: OpCode, handle: u64) -> RequestHeader {
+    RequestHeader {
+        op: op.0.into(),
+        handle: handle.into(),
+        ..RequestHeader::default()
+    }
+}
+
+/// A `LOCK` (or with `op`, `GETLK`) request.
+fn lock(
+    op: OpCode,
+    handle: u64,
+    kind: LockType,
+    owner: LockOwnerKind,
+    pid: u64,
+    (start, len): (u64, u64),
+    wait: bool,
+) -> RequestHeader {
+    let mut h = header(op, handle);
+    h.mode = kind.0.into();
+    h.arg1 = owner.0.into();
+    h.arg0 = pid.into();
+    h.offset = start.into();
+    h.count = len.into();
+    if wait {
+        h.flags = PathFlags::WAIT.0.into();
+    }
+    h
+}
+
+fn replies(c: &mut Client) -> Vec<(ReplyHeader, Vec<u8>)> {
+    let mut raw = Vec::new();
+    while let Some(t) = c.session.transmit() {
+        let [head, body] = t.slices();
+        raw.extend_from_slice(head);
+        raw.extend_from_slice(body);
+        let n = t.len();
+        c.session.transmit_done(n);
+    }
+    let mut rest = &raw[..];
+    let mut all = Vec::new();
+    while !rest.is_empty() {
+        let h = ReplyHeader::parse(rest).expect("reply header");
+        let len = h.data_len.get() as usize;
+        all.push((h, rest[REPLY_HEADER_LEN..REPLY_HEADER_LEN + len].to_vec()));
+        rest = &rest[REPLY_HEADER_LEN + len..];
+    }
+    all
+}
+
+const POSIX: LockOwnerKind = LockOwnerKind::POSIX;
+const HANDLE: LockOwnerKind = LockOwnerKind::HANDLE;
+const ALL: (u64, u64) = (0, 0);
+
+#[test]
+fn a_waiting_lock_is_answered_after_another_sessions_unlock() {
+    let mut s = Server::new();
+    let (mut a, mut b) = (s.client(2, 1), s.client(2, 1));
+    let fa = s.open(&mut a, b"f");
+    let fb = s.open(&mut b, b"f");
+
+    let set = lock(
+        OpCode::LOCK,
+        fa,
+        LockType::WRITE,
+        POSIX,
+        100,
+        (0, 10),
+        false,
+    );
+    assert_eq!(s.call(&mut a, set, &[]).0.error(), ErrorCode::OK);
+    let try_b = lock(OpCode::LOCK, fb, LockType::READ, POSIX, 200, (5, 1), false);
+    assert_eq!(s.call(&mut b, try_b, &[]).0.error(), ErrorCode::AGAIN);
+
+    let (reply, body) = s.call(
+        &mut b,
+        lock(OpCode::GETLK, fb, LockType::READ, POSIX, 200, ALL, false),
+        &[],
+    );
+    assert_eq!(reply.error(), ErrorCode::OK);
+    let info = LockInfo::parse(&body).expect("lock info");
+    assert_eq!(LockType(info.lock_type.get()), LockType::WRITE);
+    assert_eq!(
+        (info.start.get(), info.len.get(), info.pid.get()),
+        (0, 10, 100)
+    );
+    assert_eq!(LockOwnerKind(info.owner_kind.get()), POSIX);
+
+    // b waits: no reply, and the request holds its credit.
+    let waiting = s
+        .send(
+            &mut b,
+            lock(OpCode::LOCK, fb, LockType::WRITE, POSIX, 200, ALL, true),
+            &[],
+        )
+        .expect("accepted");
+    assert!(replies(&mut b).is_empty());
+    assert_eq!(b.session.outstanding, 1);
+    s.call(&mut b, header(OpCode::STAT, 0), &[]);
+    assert_eq!(b.session.outstanding, 1);
+
+    let unlock = lock(OpCode::LOCK, fa, LockType::UNLOCK, POSIX, 100, ALL, false);
+    assert_eq!(s.call(&mut a, unlock, &[]).0.error(), ErrorCode::OK);
+    s.wake(&mut [&mut a, &mut b]);
+    let answers = replies(&mut b);
+    assert_eq!(answers.len(), 1);
+    assert_eq!(answers[0].0.tag.get(), waiting);
+    assert_eq!(answers[0].0.error(), ErrorCode::OK);
+    assert_eq!(answers[0].0.credits.get(), 1);
+}
+
+#[test]
+fn a_waiting_lock_keeps_its_credit_until_answered() {
+    let mut s = Server::new();
+    let (mut a, mut b) = (s.client(4, 1), s.client(1, 1));
+    let fa = s.open(&mut a, b"f");
+    let fb = s.open(&mut b, b"f");
+    let set = lock(OpCode::LOCK, fa, LockType::READ, HANDLE, 0, ALL, false);
+    assert_eq!(s.call(&mut a, set, &[]).0.error(), ErrorCode::OK);
+    s.send(
+        &mut b,
+        lock(OpCode::LOCK, fb, LockType::WRITE, HANDLE, 0, ALL, true),
+        &[],
+    )
+    .expect("accepted");
+    let tag = b.next_tag;
+    assert_eq!(
+        s.send(&mut b, header(OpCode::STAT, 0), &[]),
+        Err(SessionError::NoCredit { tag })
+    );
+}
+
+#[test]
+fn cancel_answers_the_waiting_lock_with_intr_first() {
+    let mut s = Server::new();
+    let (mut a, mut b) = (s.client(4, 1), s.client(2, 1));
+    let fa = s.open(&mut a, b"f");
+    let fb = s.open(&mut b, b"f");
+    let set = lock(OpCode::LOCK, fa, LockType::WRITE, POSIX, 1, ALL, false);
+    assert_eq!(s.call(&mut a, set, &[]).0.error(), ErrorCode::OK);
+    let waiting = s
+        .send(
+            &mut b,
+            lock(OpCode::LOCK, fb, LockType::READ, POSIX, 2, ALL, true),
+            &[],
+        )
+        .expect("accepted");
+    let mut cancel = header(OpCode::CANCEL, 0);
+    cancel.arg0 = waiting.into();
+    let cancel_tag = s.send(&mut b, cancel, &[]).expect("cancel has a credit");
+    let answers = replies(&mut b);
+    let got: Vec<_> = answers
+        .iter()
+        .map(|(h, _)| (h.tag.get(), h.error()))
+        .collect();
+    assert_eq!(
+        got,
+        [(waiting, ErrorCode::INTR), (cancel_tag, ErrorCode::OK)]
+    );
+    assert_eq!(b.session.outstanding, 0);
+
+    // Cancelling what is no longer waiting is a no-op; the unlock grants nothing.
+    assert_eq!(s.call(&mut b, cancel, &[]).0.error(), ErrorCode::OK);
+    let unlock = lock(OpCode::LOCK, fa, LockType::UNLOCK, POSIX, 1, ALL, false);
+    assert_eq!(s.call(&mut a, unlock, &[]).0.error(), ErrorCode::OK);
+    assert!(s.locks.take_woken().is_empty());
+}
+
+#[test]
+fn deadlock_between_two_sessions_is_refused() {
+    let mut s = Server::new();
+    let (mut a, mut b) = (s.client(4, 1), s.client(4, 1));
+    let fa = s.open(&mut a, b"f");
+    let fb = s.open(&mut b, b"f");
+    let a0 = lock(OpCode::LOCK, fa, LockType::WRITE, POSIX, 1, (0, 1), false);
+    let b1 = lock(OpCode::LOCK, fb, LockType::WRITE, POSIX, 2, (1, 1), false);
+    assert_eq!(s.call(&mut a, a0, &[]).0.error(), ErrorCode::OK);
+    assert_eq!(s.call(&mut b, b1, &[]).0.error(), ErrorCode::OK);
+    let a1 = lock(OpCode::LOCK, fa, LockType::WRITE, POSIX, 1, (1, 1), true);
+    s.send(&mut a, a1, &[]).expect("accepted");
+    assert!(replies(&mut a).is_empty());
+    let b0 = lock(OpCode::LOCK, fb, LockType::WRITE, POSIX, 2, (0, 1), true);
+    assert_eq!(s.call(&mut b, b0, &[]).0.error(), ErrorCode::DEADLK);
+}
+
+#[test]
+fn close_and_session_end_release_locks() {
+    let mut s = Server::new();
+    let (mut a, mut b, mut c) = (s.client(4, 1), s.client(4, 1), s.client(4, 1));
+    let fa = s.open(&mut a, b"f");
+    let fb = s.open(&mut b, b"f");
+    let fc = s.open(&mut c, b"f");
+
+    // A flock-style lock goes with its handle.
+    let flock = lock(OpCode::LOCK, fa, LockType::WRITE, HANDLE, 0, ALL, false);
+    assert_eq!(s.call(&mut a, flock, &[]).0.error(), ErrorCode::OK);
+    let tag = s
+        .send(
+            &mut b,
+            lock(OpCode::LOCK, fb, LockType::WRITE, HANDLE, 0, ALL, true),
+            &[],
+        )
+        .expect("accepted");
+    assert_eq!(
+        s.call(&mut a, header(OpCode::CLOSE, fa), &[]).0.error(),
+        ErrorCode::OK
+    );
+    s.wake(&mut [&mut a, &mut b]);
+    let got: Vec<_> = replies(&mut b)
+        .iter()
+        .map(|(h, _)| (h.tag.get(), h.error()))
+        .collect();
+    assert_eq!(got, [(tag, ErrorCode::OK)]);
+
+    // b now holds it; c waits with a POSIX lock, and b's session ends.
+    let tag = s
+        .send(
+            &mut c,
+            lock(OpCode::LOCK, fc, LockType::READ, POSIX, 9, (3, 4), true),
+            &[],
+        )
+        .expect("accepted");
+    b.session.release(&s.cx, &mut s.fs, &mut s.locks);
+    s.wake(&mut [&mut c]);
+    let got: Vec<_> = replies(&mut c)
+        .iter()
+        .map(|(h, _)| (h.tag.get(), h.error()))
+        .collect();
+    assert_eq!(got, [(tag, ErrorCode::OK)]);
+    assert_eq!(s.locks.lock_count(), 1, "only c's lock is left");
+}
+
+#[test]
+fn lock_requests_are_checked() {
+    let mut s = Server::new();
+    let mut a = s.client(4, 1);
+    let fa = s.open(&mut a, b"f");
+    let cases = [
+        (
+            lock(OpCode::LOCK, fa, LockType(3), POSIX, 1, ALL, false),
+            ErrorCode::INVAL,
+        ),
+        (
+            lock(
+                OpCode::LOCK,
+                fa,
+                LockType::READ,
+                LockOwnerKind(2),
+                1,
+                ALL,
+                false,
+            ),
+            ErrorCode::INVAL,
+        ),
+        (
+            lock(
+                OpCode::LOCK,
+                fa,
+                LockType::READ,
+                POSIX,
+                1,
+                (u64::MAX, 2),
+                false,
+            ),
+            ErrorCode::INVAL,
+        ),
+        (
+            lock(OpCode::LOCK, 999, LockType::READ, POSIX, 1, ALL, false),
+            ErrorCode::BADF,
+        ),
+        (
+            lock(OpCode::GETLK, fa, LockType::UNLOCK, POSIX, 1, ALL, false),
+            ErrorCode::INVAL,
+        ),
+    ];
+    for (h, want) in cases {
+        assert_eq!(s.call(&mut a, h, &[]).0.error(), want, "{h:?}");
+    }
+    let mut bad_flags = lock(OpCode::LOCK, fa, LockType::READ, POSIX, 1, ALL, false);
+    bad_flags.flags = PathFlags::NOFOLLOW.0.into();
+    assert_eq!(s.call(&mut a, bad_flags, &[]).0.error(), ErrorCode::INVAL);
+
+    // A 1.0 session knows none of these operations.
+    let mut old = s.client(4, 0);
+    let fo = s.open(&mut old, b"f");
+    let h = lock(OpCode::LOCK, fo, LockType::READ, POSIX, 1, ALL, false);
+    assert_eq!(s.call(&mut old, h, &[]).0.error(), ErrorCode::UNSUPPORTED);
+    assert_eq!(
+        s.call(&mut old, header(OpCode::CANCEL, 0), &[]).0.error(),
+        ErrorCode::UNSUPPORTED
+    );
+}
