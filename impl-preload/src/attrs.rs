@@ -17,6 +17,7 @@ use crate::{convert, next};
 
 /// Applies `change` to a route's target.
 fn apply(r: RemotePath, change: Result<SetAttr, Errno>, flags: PathFlags) -> Result<c_int, Errno> {
+    r.check_dir()?;
     r.server.setattr(r.base, &r.path, &change?, flags)?;
     Ok(0)
 }
@@ -207,7 +208,9 @@ unsafe extern "C" fn fchmodat(
     let route = unsafe { route::at(dirfd, path, flags & libc::AT_EMPTY_PATH != 0) };
     on_route(route, mode_change(mode), convert::path_flags(flags))
         // SAFETY: forwarded call.
-        .unwrap_or_else(|| unsafe { next::fchmodat(dirfd, route::local_at(dirfd, path).as_ptr(), mode, flags) })
+        .unwrap_or_else(|| unsafe {
+            next::fchmodat(dirfd, route::local_at(dirfd, path).as_ptr(), mode, flags)
+        })
 }
 
 /// `chown`: remote paths change owner on the server.
@@ -269,7 +272,15 @@ unsafe extern "C" fn fchownat(
     let route = unsafe { route::at(dirfd, path, flags & libc::AT_EMPTY_PATH != 0) };
     on_route(route, owner_change(uid, gid), convert::path_flags(flags))
         // SAFETY: forwarded call.
-        .unwrap_or_else(|| unsafe { next::fchownat(dirfd, route::local_at(dirfd, path).as_ptr(), uid, gid, flags) })
+        .unwrap_or_else(|| unsafe {
+            next::fchownat(
+                dirfd,
+                route::local_at(dirfd, path).as_ptr(),
+                uid,
+                gid,
+                flags,
+            )
+        })
 }
 
 /// `utimensat`: nanosecond times, `UTIME_NOW` and `UTIME_OMIT`; a null path
@@ -294,7 +305,9 @@ unsafe extern "C" fn utimensat(
     let route = unsafe { route::at(dirfd, path, flags & libc::AT_EMPTY_PATH != 0) };
     let Some(route) = route else {
         // SAFETY: forwarded call.
-        return unsafe { next::utimensat(dirfd, route::local_at(dirfd, path).as_ptr(), times, flags) };
+        return unsafe {
+            next::utimensat(dirfd, route::local_at(dirfd, path).as_ptr(), times, flags)
+        };
     };
     // SAFETY: the caller's contract on `times`.
     let change = unsafe { from_timespecs(times) }.and_then(times_change);
@@ -434,6 +447,7 @@ fn access_remote(r: RemotePath, mode: c_int, flags: PathFlags) -> Result<c_int, 
     if mode & !(libc::R_OK | libc::W_OK | libc::X_OK) != 0 {
         return Err(libc::EINVAL);
     }
+    r.check_dir()?;
     r.server
         .access(r.base, &r.path, convert::access_mode(mode), flags)?;
     Ok(0)
@@ -480,7 +494,9 @@ unsafe extern "C" fn faccessat(
     // SAFETY: the caller passes a C string or null.
     match unsafe { route::at(dirfd, path, flags & libc::AT_EMPTY_PATH != 0) } {
         // SAFETY: forwarded call.
-        None => unsafe { next::faccessat(dirfd, route::local_at(dirfd, path).as_ptr(), mode, flags) },
+        None => unsafe {
+            next::faccessat(dirfd, route::local_at(dirfd, path).as_ptr(), mode, flags)
+        },
         Some(r) => guard(-1, || access_remote(r?, mode, convert::access_flags(flags))),
     }
 }

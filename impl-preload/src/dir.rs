@@ -189,7 +189,7 @@ impl RemoteDir {
 ///
 /// `path` is null or a NUL-terminated string.
 #[unsafe(no_mangle)]
-unsafe extern "C" fn opendir(path: *const c_char) -> *mut DIR {
+pub(crate) unsafe extern "C" fn opendir(path: *const c_char) -> *mut DIR {
     // SAFETY: the caller passes a C string or null.
     match unsafe { route::path(path) } {
         // SAFETY: forwarded call.
@@ -210,7 +210,7 @@ unsafe extern "C" fn opendir(path: *const c_char) -> *mut DIR {
 ///
 /// None beyond the C function's.
 #[unsafe(no_mangle)]
-unsafe extern "C" fn fdopendir(fd: c_int) -> *mut DIR {
+pub(crate) unsafe extern "C" fn fdopendir(fd: c_int) -> *mut DIR {
     if !vfd::is_virtual(fd) {
         // SAFETY: forwarded call.
         return unsafe { next::fdopendir(fd) };
@@ -234,7 +234,7 @@ fn next_remote(dir: *mut RemoteDir) -> *mut dirent64 {
 ///
 /// `dir` is a stream from `opendir` or `fdopendir`.
 #[unsafe(no_mangle)]
-unsafe extern "C" fn readdir(dir: *mut DIR) -> *mut dirent {
+pub(crate) unsafe extern "C" fn readdir(dir: *mut DIR) -> *mut dirent {
     match remote(dir) {
         // SAFETY: forwarded call.
         None => unsafe { next::readdir(dir) },
@@ -249,7 +249,7 @@ unsafe extern "C" fn readdir(dir: *mut DIR) -> *mut dirent {
 ///
 /// `dir` is a stream from `opendir` or `fdopendir`.
 #[unsafe(no_mangle)]
-unsafe extern "C" fn readdir64(dir: *mut DIR) -> *mut dirent64 {
+pub(crate) unsafe extern "C" fn readdir64(dir: *mut DIR) -> *mut dirent64 {
     match remote(dir) {
         // SAFETY: forwarded call.
         None => unsafe { next::readdir64(dir) },
@@ -329,7 +329,7 @@ unsafe extern "C" fn readdir64_r(
 ///
 /// `dir` is a stream from `opendir` or `fdopendir`, not used afterwards.
 #[unsafe(no_mangle)]
-unsafe extern "C" fn closedir(dir: *mut DIR) -> c_int {
+pub(crate) unsafe extern "C" fn closedir(dir: *mut DIR) -> c_int {
     let Some(r) = remote(dir) else {
         // SAFETY: forwarded call.
         return unsafe { next::closedir(dir) };

@@ -150,7 +150,11 @@ pub(crate) fn seek_data(file: &OpenFile, off: i64, hole: bool) -> Result<i64, Er
     let found = if file.server.minor()? >= 1 {
         file.server.seek(file.handle, off, hole)?
     } else {
-        let size = file.server.stat(file.handle, b"", PathFlags::NONE)?.size.get();
+        let size = file
+            .server
+            .stat(file.handle, b"", PathFlags::NONE)?
+            .size
+            .get();
         if off >= size {
             return Err(libc::ENXIO);
         }

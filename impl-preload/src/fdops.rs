@@ -123,9 +123,7 @@ unsafe extern "C" fn dup(fd: c_int) -> c_int {
         // SAFETY: forwarded call.
         return unsafe { next::dup(fd) };
     }
-    guard(-1, || {
-        vfd::dup(fd, 0, false)
-    })
+    guard(-1, || vfd::dup(fd, 0, false))
 }
 
 /// `dup2` and `dup3`: a remote `old` makes `new` share its open file; a

@@ -62,63 +62,25 @@ fn adopt_all() {
 
 /// The descriptors whose `/proc/self/fd` link names this library's memfd.
 fn candidates() -> Vec<c_int> {
-    let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC;
-    // SAFETY: the path is NUL-terminated.
-    let dir = unsafe { libc::syscall(libc::SYS_openat, libc::AT_FDCWD, c"/proc/self/fd".as_ptr(), flags) };
-    let Ok(dir) = c_int::try_from(dir) else {
-        return Vec::new();
-    };
-    if dir < 0 {
-        return Vec::new();
-    }
-    let mut found = Vec::new();
-    let mut buf = [0u8; 4096];
-    loop {
-        // SAFETY: `buf` is writable for its whole length.
-        let len = unsafe { libc::syscall(libc::SYS_getdents64, dir, buf.as_mut_ptr(), buf.len()) };
-        let Ok(len) = usize::try_from(len) else {
-            break;
-        };
-        if len == 0 {
-            break;
-        }
-        let mut at = 0;
-        while let Some(entry) = buf.get(at..len) {
-            let Some(reclen) = entry.get(16..18).map(|b| u16::from_ne_bytes([b[0], b[1]])) else {
-                break;
-            };
-            let name = entry.get(19..).unwrap_or_default();
-            let name = name.split(|&b| b == 0).next().unwrap_or_default();
-            if let Some(fd) = number(name).filter(|&fd| fd != dir && is_ours(dir, name)) {
-                found.push(fd);
-            }
-            if reclen == 0 {
-                break;
-            }
-            at += usize::from(reclen);
-        }
-    }
-    // SAFETY: `dir` was opened above.
-    unsafe { libc::syscall(libc::SYS_close, dir) };
-    found
+    crate::rawdir::names(b"/proc/self/fd")
+        .iter()
+        .filter(|name| is_ours(name))
+        .filter_map(|name| core::str::from_utf8(name).ok()?.parse().ok())
+        .collect()
 }
 
-/// A descriptor number spelt in decimal.
-fn number(name: &[u8]) -> Option<c_int> {
-    core::str::from_utf8(name).ok()?.parse().ok()
-}
-
-/// Whether the link `name` in the directory `dir` reads [`shared::LINK`].
-fn is_ours(dir: c_int, name: &[u8]) -> bool {
-    let mut c_name = name.to_vec();
-    c_name.push(0);
+/// Whether the link `/proc/self/fd/NAME` reads [`shared::LINK`].
+fn is_ours(name: &[u8]) -> bool {
+    let mut link = b"/proc/self/fd/".to_vec();
+    link.extend_from_slice(name);
+    link.push(0);
     let mut target = [0u8; 64];
-    // SAFETY: `c_name` is NUL-terminated; `target` is writable for its length.
+    // SAFETY: `link` is NUL-terminated; `target` is writable for its length.
     let len = unsafe {
         libc::syscall(
             libc::SYS_readlinkat,
-            dir,
-            c_name.as_ptr(),
+            libc::AT_FDCWD,
+            link.as_ptr(),
             target.as_mut_ptr(),
             target.len(),
         )

@@ -371,9 +371,11 @@ pub(crate) fn seek(fd: c_int, off: i64, whence: c_int) -> Result<i64, Errno> {
         libc::SEEK_SET => Some(off),
         libc::SEEK_CUR => current.checked_add(off),
         libc::SEEK_END => size()?.checked_add(off),
-        libc::SEEK_DATA | libc::SEEK_HOLE => {
-            Some(crate::extras::seek_data(&file, off, whence == libc::SEEK_HOLE)?)
-        }
+        libc::SEEK_DATA | libc::SEEK_HOLE => Some(crate::extras::seek_data(
+            &file,
+            off,
+            whence == libc::SEEK_HOLE,
+        )?),
         _ => return Err(libc::EINVAL),
     };
     let new = new.ok_or(libc::EOVERFLOW)?;

@@ -35,7 +35,13 @@ fn page_size() -> u64 {
 }
 
 /// Checks that a mapping of remote descriptor `fd` can be emulated.
-fn check(file: &vfd::OpenFile, len: size_t, prot: c_int, flags: c_int, off: i64) -> Result<u64, Errno> {
+fn check(
+    file: &vfd::OpenFile,
+    len: size_t,
+    prot: c_int,
+    flags: c_int,
+    off: i64,
+) -> Result<u64, Errno> {
     file.usable()?;
     let off = u64::try_from(off).map_err(|_| libc::EINVAL)?;
     if len == 0 || off % page_size() != 0 {
@@ -96,7 +102,11 @@ unsafe fn map_remote(
         }
         // SAFETY: changes the protection of the mapping made above only.
         let ret = unsafe { libc::mprotect(ptr, len, prot) };
-        if ret < 0 { Err(crate::errno::get()) } else { Ok(()) }
+        if ret < 0 {
+            Err(crate::errno::get())
+        } else {
+            Ok(())
+        }
     });
     if let Err(e) = filled {
         // SAFETY: unmaps the mapping made above, which nobody else knows.

@@ -51,11 +51,16 @@ unsafe extern "C" fn mkdirat(dirfd: c_int, path: *const c_char, mode: mode_t) ->
     let route = unsafe { route::at(dirfd, path, false) };
     on_route(route, -1, |r| mkdir_remote(r, mode))
         // SAFETY: forwarded call.
-        .unwrap_or_else(|| unsafe { next::mkdirat(dirfd, route::local_at(dirfd, path).as_ptr(), mode) })
+        .unwrap_or_else(|| unsafe {
+            next::mkdirat(dirfd, route::local_at(dirfd, path).as_ptr(), mode)
+        })
 }
 
 /// Removes a name on the server.
 fn unlink_remote(r: RemotePath, flags: PathFlags) -> Result<c_int, Errno> {
+    if !flags.contains(PathFlags::REMOVEDIR) {
+        r.check_dir()?;
+    }
     r.server.unlink(r.base, &r.path, flags)?;
     Ok(0)
 }
@@ -101,7 +106,9 @@ unsafe extern "C" fn unlinkat(dirfd: c_int, path: *const c_char, flags: c_int) -
         unlink_remote(r, convert::unlink_flags(flags))
     })
     // SAFETY: forwarded call.
-    .unwrap_or_else(|| unsafe { next::unlinkat(dirfd, route::local_at(dirfd, path).as_ptr(), flags) })
+    .unwrap_or_else(|| unsafe {
+        next::unlinkat(dirfd, route::local_at(dirfd, path).as_ptr(), flags)
+    })
 }
 
 /// Two routes of one call (rename, link): `None` if both are local.
@@ -109,7 +116,12 @@ fn both(from: Route, to: Route) -> Option<Result<(RemotePath, RemotePath), Errno
     match (from, to) {
         (None, None) => None,
         (Some(Err(e)), _) | (_, Some(Err(e))) => Some(Err(e)),
-        (Some(Ok(a)), Some(Ok(b))) if core::ptr::eq(a.server, b.server) => Some(Ok((a, b))),
+        (Some(Ok(a)), Some(Ok(b))) if core::ptr::eq(a.server, b.server) => {
+            // A trailing slash on either name needs a directory source.
+            let mut a = a;
+            a.must_be_dir |= b.must_be_dir;
+            Some(a.check_dir().map(|()| (a, b)))
+        }
         // Between a local and a remote name, or two servers.
         _ => Some(Err(libc::EXDEV)),
     }
@@ -165,11 +177,14 @@ unsafe extern "C" fn renameat(
     let pair = unsafe { both(route::at(fromfd, from, false), route::at(tofd, to, false)) };
     match pair {
         // SAFETY: forwarded call.
-        None => unsafe { next::renameat(
+        None => unsafe {
+            next::renameat(
                 fromfd,
                 route::local_at(fromfd, from).as_ptr(),
                 tofd,
-                route::local_at(tofd, to).as_ptr()) },
+                route::local_at(tofd, to).as_ptr(),
+            )
+        },
         Some(pair) => rename_remote(pair, 0),
     }
 }
@@ -191,11 +206,15 @@ unsafe extern "C" fn renameat2(
     let pair = unsafe { both(route::at(fromfd, from, false), route::at(tofd, to, false)) };
     match pair {
         // SAFETY: forwarded call.
-        None => unsafe { next::renameat2(
+        None => unsafe {
+            next::renameat2(
                 fromfd,
                 route::local_at(fromfd, from).as_ptr(),
                 tofd,
-                route::local_at(tofd, to).as_ptr(), flags) },
+                route::local_at(tofd, to).as_ptr(),
+                flags,
+            )
+        },
         Some(pair) => rename_remote(pair, flags),
     }
 }
@@ -254,11 +273,15 @@ unsafe extern "C" fn linkat(
     };
     match pair {
         // SAFETY: forwarded call.
-        None => unsafe { next::linkat(
+        None => unsafe {
+            next::linkat(
                 fromfd,
                 route::local_at(fromfd, from).as_ptr(),
                 tofd,
-                route::local_at(tofd, to).as_ptr(), flags) },
+                route::local_at(tofd, to).as_ptr(),
+                flags,
+            )
+        },
         Some(pair) => link_remote(pair, follow),
     }
 }
@@ -311,7 +334,9 @@ unsafe extern "C" fn symlinkat(target: *const c_char, dirfd: c_int, path: *const
         Ok(0)
     })
     // SAFETY: forwarded call.
-    .unwrap_or_else(|| unsafe { next::symlinkat(target, dirfd, route::local_at(dirfd, path).as_ptr()) })
+    .unwrap_or_else(|| unsafe {
+        next::symlinkat(target, dirfd, route::local_at(dirfd, path).as_ptr())
+    })
 }
 
 /// Reads a link target into the caller's buffer, truncated, without a NUL.
@@ -366,7 +391,9 @@ unsafe extern "C" fn readlinkat(
     // SAFETY: the caller's contract on `buf`.
     on_route(route, -1, |r| unsafe { readlink_remote(r, buf, size) })
         // SAFETY: forwarded call.
-        .unwrap_or_else(|| unsafe { next::readlinkat(dirfd, route::local_at(dirfd, path).as_ptr(), buf, size) })
+        .unwrap_or_else(|| unsafe {
+            next::readlinkat(dirfd, route::local_at(dirfd, path).as_ptr(), buf, size)
+        })
 }
 
 /// Creates a special or regular file with `mode` less the umask.
@@ -411,7 +438,9 @@ unsafe extern "C" fn mknodat(
     let route = unsafe { route::at(dirfd, path, false) };
     on_route(route, -1, |r| mknod_remote(r, mode, dev))
         // SAFETY: forwarded call.
-        .unwrap_or_else(|| unsafe { next::mknodat(dirfd, route::local_at(dirfd, path).as_ptr(), mode, dev) })
+        .unwrap_or_else(|| unsafe {
+            next::mknodat(dirfd, route::local_at(dirfd, path).as_ptr(), mode, dev)
+        })
 }
 
 /// `mkfifo`: a FIFO made on the server.
@@ -443,5 +472,7 @@ unsafe extern "C" fn mkfifoat(dirfd: c_int, path: *const c_char, mode: mode_t) -
         mknod_remote(r, libc::S_IFIFO | (mode & 0o7777), 0)
     })
     // SAFETY: forwarded call.
-    .unwrap_or_else(|| unsafe { next::mkfifoat(dirfd, route::local_at(dirfd, path).as_ptr(), mode) })
+    .unwrap_or_else(|| unsafe {
+        next::mkfifoat(dirfd, route::local_at(dirfd, path).as_ptr(), mode)
+    })
 }

@@ -284,3 +284,46 @@ next_fns! {
     fn setfsuid(uid: libc::uid_t) -> c_int = -1;
     fn setfsgid(gid: libc::gid_t) -> c_int = -1;
 }
+
+next_fns! {
+    fn mkstemp(template: *mut c_char) -> c_int = -1;
+    fn mkstemp64(template: *mut c_char) -> c_int = -1;
+    fn mkostemp(template: *mut c_char, flags: c_int) -> c_int = -1;
+    fn mkostemp64(template: *mut c_char, flags: c_int) -> c_int = -1;
+    fn mkstemps(template: *mut c_char, suffix: c_int) -> c_int = -1;
+    fn mkstemps64(template: *mut c_char, suffix: c_int) -> c_int = -1;
+    fn mkostemps(template: *mut c_char, suffix: c_int, flags: c_int) -> c_int = -1;
+    fn mkostemps64(template: *mut c_char, suffix: c_int, flags: c_int) -> c_int = -1;
+    fn mkdtemp(template: *mut c_char) -> *mut c_char = ptr::null_mut();
+    fn mktemp(template: *mut c_char) -> *mut c_char = ptr::null_mut();
+    fn glob(
+        pattern: Path, flags: c_int,
+        errfunc: Option<unsafe extern "C" fn(Path, c_int) -> c_int>, pglob: *mut libc::glob_t
+    ) -> c_int = libc::GLOB_NOSPACE;
+    fn glob64(
+        pattern: Path, flags: c_int,
+        errfunc: Option<unsafe extern "C" fn(Path, c_int) -> c_int>, pglob: *mut libc::glob64_t
+    ) -> c_int = libc::GLOB_NOSPACE;
+}
+
+type ScanFilter<D> = Option<unsafe extern "C" fn(*const D) -> c_int>;
+type ScanCompar<D> = Option<unsafe extern "C" fn(*mut *const D, *mut *const D) -> c_int>;
+
+next_fns! {
+    fn scandir(
+        path: Path, list: *mut *mut *mut dirent, filter: ScanFilter<dirent>,
+        compar: ScanCompar<dirent>
+    ) -> c_int = -1;
+    fn scandir64(
+        path: Path, list: *mut *mut *mut dirent64, filter: ScanFilter<dirent64>,
+        compar: ScanCompar<dirent64>
+    ) -> c_int = -1;
+    fn scandirat(
+        dirfd: c_int, path: Path, list: *mut *mut *mut dirent, filter: ScanFilter<dirent>,
+        compar: ScanCompar<dirent>
+    ) -> c_int = -1;
+    fn scandirat64(
+        dirfd: c_int, path: Path, list: *mut *mut *mut dirent64, filter: ScanFilter<dirent64>,
+        compar: ScanCompar<dirent64>
+    ) -> c_int = -1;
+}

@@ -105,7 +105,13 @@ pub(crate) fn open_remote(r: RemotePath, flags: c_int, mode: c_uint) -> Result<c
         is_dir: FileType::from_mode(attr.mode.get()) == FileType::DIR,
     };
     // On failure the handle is closed.
-    vfd::create(r.server, handle, attr.ino.get(), &recipe, flags & libc::O_CLOEXEC != 0)
+    vfd::create(
+        r.server,
+        handle,
+        attr.ino.get(),
+        &recipe,
+        flags & libc::O_CLOEXEC != 0,
+    )
 }
 
 /// Runs a remote open under the panic guard.

@@ -82,7 +82,10 @@ impl RemotePath {
 /// or its last component is `.` or `..`.
 fn names_dir(bytes: &[u8]) -> bool {
     !bytes.is_empty()
-        && matches!(bytes.rsplit(|&b| b == b'/').next(), Some(b"" | b"." | b".."))
+        && matches!(
+            bytes.rsplit(|&b| b == b'/').next(),
+            Some(b"" | b"." | b"..")
+        )
 }
 
 /// Where a path leads: `None` for a local path, else the remote path or why it
@@ -272,7 +275,11 @@ pub(crate) unsafe fn local_at(dirfd: c_int, path: *const c_char) -> LocalPath {
     let abs = if bytes.first() == Some(&b'/') {
         bytes.to_vec()
     } else if remote_dir || remote_cwd {
-        let dir = if remote_dir { vfd::get(dirfd) } else { cwd::get() };
+        let dir = if remote_dir {
+            vfd::get(dirfd)
+        } else {
+            cwd::get()
+        };
         match dir {
             Some(dir) => path::join(&dir_text(&dir), bytes),
             None => return keep,

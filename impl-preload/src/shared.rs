@@ -151,7 +151,11 @@ impl Shared {
         let len = HEADER_LEN + recipe.server.len() + recipe.path.len();
         // SAFETY: the name is a C string; the flag is valid.
         let mem = unsafe {
-            libc::syscall(libc::SYS_memfd_create, c"orfa-fd".as_ptr(), libc::MFD_CLOEXEC)
+            libc::syscall(
+                libc::SYS_memfd_create,
+                c"orfa-fd".as_ptr(),
+                libc::MFD_CLOEXEC,
+            )
         };
         let mem = c_int::try_from(syscall_result(mem)?).map_err(|_| libc::EMFILE)?;
         let made = Self::fill(mem, len, recipe, name_len, path_len)
@@ -298,7 +302,8 @@ impl Shared {
             }
             want = me | CONTENDED;
             if futex_wait(word, cur | CONTENDED) && !alive(holder) {
-                let _ = word.compare_exchange(cur | CONTENDED, 0, Ordering::Relaxed, Ordering::Relaxed);
+                let _ =
+                    word.compare_exchange(cur | CONTENDED, 0, Ordering::Relaxed, Ordering::Relaxed);
             }
         }
         OffsetLock {
@@ -366,7 +371,7 @@ fn futex_wake(word: &AtomicU32) {
 }
 
 /// Whether process `pid` exists.
-fn alive(pid: u32) -> bool {
+pub(crate) fn alive(pid: u32) -> bool {
     // SAFETY: signal 0 only checks that the process exists.
     let ret = unsafe { libc::syscall(libc::SYS_kill, pid as libc::pid_t, 0) };
     ret == 0 || crate::errno::get() != libc::ESRCH
@@ -386,3 +391,6 @@ fn path_only(mem: c_int, cloexec: bool) -> Result<c_int, Errno> {
     close(path);
     moved.map(|_| mem)
 }
+
+#[cfg(test)]
+mod tests;

@@ -74,7 +74,7 @@ macro_rules! stat_path {
         ///
         /// `path` is null or a C string; `buf` is valid for writing.
         #[unsafe(no_mangle)]
-        unsafe extern "C" fn $name(path: *const c_char, buf: *mut $buf) -> c_int {
+        pub(crate) unsafe extern "C" fn $name(path: *const c_char, buf: *mut $buf) -> c_int {
             // SAFETY: the caller passes a C string or null.
             match stat_route(unsafe { route::path(path) }, $flags) {
                 // SAFETY: forwarded call.
@@ -172,7 +172,15 @@ unsafe extern "C" fn statx(
     let attr = route.map(|r| r.and_then(|r| stat_remote(&r, pflags, wanted)));
     match attr {
         // SAFETY: forwarded call.
-        None => unsafe { next::statx(dirfd, route::local_at(dirfd, path).as_ptr(), flags, mask, buf) },
+        None => unsafe {
+            next::statx(
+                dirfd,
+                route::local_at(dirfd, path).as_ptr(),
+                flags,
+                mask,
+                buf,
+            )
+        },
         // SAFETY: the caller's contract on `buf`.
         Some(r) => guard(-1, || unsafe { store(buf, convert::to_statx(&r?)) }),
     }

@@ -4,7 +4,9 @@
 //! no preloaded library can reach, so a remote stream is a custom one made
 //! with `fopencookie`, whose callbacks go through the virtual descriptor.
 //! `fileno` of such a stream is that descriptor (the C library would say -1,
-//! and programs such as `sort` then fail to `fstat` it).
+//! and programs such as `sort` then fail to `fstat` it). The same streams
+//! stand in for `stdin`, `stdout` and `stderr` on remote descriptors (see
+//! `std_streams`), which give them up without closing the descriptor.
 
 use core::ffi::{c_char, c_int, c_void};
 use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -217,7 +219,11 @@ pub(crate) unsafe fn give_up(file: *mut FILE) {
         .map(|&(_, _, c)| c);
     if let Some(cookie) = cookie {
         // SAFETY: the cookie lives until the stream's close callback runs.
-        unsafe { (*(cookie as *const Cookie)).keep_fd.store(true, Ordering::Release) };
+        unsafe {
+            (*(cookie as *const Cookie))
+                .keep_fd
+                .store(true, Ordering::Release)
+        };
     }
     // SAFETY: the caller's contract.
     unsafe { libc::fclose(file) };

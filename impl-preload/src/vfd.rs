@@ -18,10 +18,12 @@
 //! description. A bitmap of the numbers in use answers "is this descriptor
 //! remote?" with one atomic load, which is all a local descriptor pays.
 //!
-//! FIXME(#4): attaching opens the path again, so a process that inherits a
-//! description of a file renamed or unlinked since the open gets `ENOENT` or
-//! the file now under that name. The protocol needs a way to attach to
-//! another session's handle.
+//! FIXME(#4): attaching opens the path again (without creating or
+//! truncating), so a process that inherits a description of a file renamed
+//! or unlinked since the open gets `ENOENT` or the file now under that name,
+//! one whose permissions no longer allow the open mode gets `EACCES`, and
+//! `flock`/OFD locks taken through the parent's handle are not the child's.
+//! The protocol needs a way to attach to another session's handle.
 
 use core::ffi::c_int;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -36,9 +38,6 @@ const LIMIT: usize = 65536;
 
 /// The status flags `F_SETFL` may change (as Linux allows).
 const SETFL_MASK: c_int = libc::O_APPEND | libc::O_NONBLOCK | libc::O_ASYNC | libc::O_DIRECT;
-
-/// A handle number no server gives: the handle of a file not attached.
-const NO_HANDLE: u64 = u64::MAX;
 
 /// One bit per descriptor number below [`LIMIT`]: set while it is virtual.
 static BITS: [AtomicU64; LIMIT / 64] = [const { AtomicU64::new(0) }; LIMIT / 64];
@@ -125,7 +124,7 @@ impl OpenFile {
     /// Fails with `EBADF` when the handle belongs to another process: an
     /// open file kept across a `fork` without going through the table.
     pub(crate) fn usable(&self) -> Result<(), Errno> {
-        if self.owner == shared::pid() && self.handle != NO_HANDLE {
+        if self.owner == shared::pid() {
             Ok(())
         } else {
             Err(libc::EBADF)
@@ -235,7 +234,12 @@ fn attach(shared: &Arc<Shared>) -> Result<Arc<OpenFile>, Errno> {
     let server = remote::server(&shared.server())?;
     let flags = crate::convert::open_flags(shared.reopen_flags());
     let (handle, attr) = server.open(orfa_wire::ROOT_HANDLE, &shared.path(), flags, 0)?;
-    let file = Arc::new(OpenFile::new(server, handle, attr.ino.get(), Arc::clone(shared)));
+    let file = Arc::new(OpenFile::new(
+        server,
+        handle,
+        attr.ino.get(),
+        Arc::clone(shared),
+    ));
     let mut table = table();
     let theirs = table
         .iter()
@@ -338,7 +342,13 @@ pub(crate) fn create(
         return Err(libc::EMFILE);
     }
     // A number the kernel just handed out cannot be registered already.
-    drop(register(fd, Slot { shared, file: Some(file) }));
+    drop(register(
+        fd,
+        Slot {
+            shared,
+            file: Some(file),
+        },
+    ));
     Ok(fd)
 }
 

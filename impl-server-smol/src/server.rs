@@ -27,7 +27,6 @@ pub(crate) fn run(cli: Cli) -> Result<(), Box<dyn Error>> {
         max_io: cli.max_io,
         max_minor: cli.protocol_minor,
         max_handles: usize::try_from(cli.max_handles).unwrap_or(usize::MAX),
-        ..Config::default()
     };
     let listeners = cli
         .listen
@@ -110,6 +109,10 @@ fn serve<E: Export + Clone>(
         _ => "a signal",
     };
     tracing::info!("received {name}, shutting down");
+    // This thread may have run a client's request acting as that client.
+    if let Err(e) = native::act_as_server() {
+        tracing::warn!("cannot act as the server again to clean up: {e}");
+    }
     for listener in &listeners {
         listener.remove_socket_file();
     }

@@ -75,7 +75,7 @@ fn rendezvous_write_larger_than_the_eager_limit() {
         "127.0.0.1:0",
         "--memory",
         "--eager-limit",
-        "4096",
+        "16384",
     ]);
     let mut client = server.client(0);
     let flags = OpenFlags::READ | OpenFlags::WRITE | OpenFlags::CREATE;

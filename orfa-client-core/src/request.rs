@@ -1,9 +1,8 @@
 //! Typed requests and their encoding into a header and a borrowed data part.
 
 use orfa_wire::{
-    AccessMode, AttrMask, LockOwnerKind, LockType, MAX_GROUPS, MAX_NAME, MAX_PATH,
-    MAX_XATTR_NAME, MAX_XATTR_VALUE, OpCode, OpenFlags, PathFlags, REQUEST_HEADER_LEN,
-    RequestHeader, SetAttr,
+    AccessMode, AttrMask, LockOwnerKind, LockType, MAX_GROUPS, MAX_NAME, MAX_PATH, MAX_XATTR_NAME,
+    MAX_XATTR_VALUE, OpCode, OpenFlags, PathFlags, REQUEST_HEADER_LEN, RequestHeader, SetAttr,
 };
 
 use crate::error::SendError;

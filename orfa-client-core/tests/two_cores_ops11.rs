@@ -199,7 +199,10 @@ fn readdirplus_carries_attributes() {
         panic!("not a READDIRPLUS batch");
     };
     assert!(batch.complete);
-    let entries: Vec<_> = batch.iter_with_attrs().map(|e| e.expect("decodes")).collect();
+    let entries: Vec<_> = batch
+        .iter_with_attrs()
+        .map(|e| e.expect("decodes"))
+        .collect();
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0].name, b"a");
     let attr = entries[0].attr.expect("attributes");

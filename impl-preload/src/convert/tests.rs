@@ -120,7 +120,11 @@ fn stat_and_statx_carry_every_field_with_nanoseconds() {
         blksize: (4u64 << 20).into(),
         ..sample()
     };
-    assert_eq!(to_stat(&big).st_blksize, 4 << 20, "a larger block size is kept");
+    assert_eq!(
+        to_stat(&big).st_blksize,
+        4 << 20,
+        "a larger block size is kept"
+    );
     assert_eq!(
         (sx.stx_mtime.tv_sec, sx.stx_mtime.tv_nsec),
         (-5, 999_999_999)

@@ -221,6 +221,9 @@ impl Conn {
     /// internal buffer the result borrows.
     pub(super) fn call(&mut self, req: &Request<'_>) -> Result<Reply<&[u8]>, Failure> {
         crate::ahead::before_request(req);
+        if !matches!(req, Request::SetContext { .. }) {
+            super::context::sync(self)?;
+        }
         let out = self.core.send(req)?;
         sys::send_all(self.fd, &out.slices()).map_err(Failure::io)?;
         loop {

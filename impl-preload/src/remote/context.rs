@@ -1,6 +1,8 @@
-//! The identity a session runs with: `SETCONTEXT`, sent on each new
-//! connection of a 1.1 session and again before the next request after the
-//! program changed its identity or umask.
+//! The identity a session runs with: `SETCONTEXT`, sent before the first
+//! request of each connection of a 1.1 session and again before the next
+//! request after the program changed its identity or umask. (Pipelined
+//! `READ`s and waiting `LOCK`s go out without it: they act on handles the
+//! server opened with the identity of their time.)
 //!
 //! The identity is the file-system one the kernel checks local files with:
 //! the fsuid and fsgid (which follow the effective ids unless the program

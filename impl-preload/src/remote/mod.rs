@@ -159,7 +159,7 @@ impl Server {
             return Err(libc::EIO);
         };
         let sent = conn.sent();
-        let outcome = context::sync(conn).and_then(|()| f(conn));
+        let outcome = f(conn);
         stats::count(self, conn.sent() - sent);
         let result = match outcome {
             Ok(v) => Ok(v),

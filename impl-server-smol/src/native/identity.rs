@@ -78,6 +78,17 @@ thread_local! {
     });
 }
 
+/// Makes the calling thread act as the server process itself again, for the
+/// server's own work on a thread that ran clients' requests.
+pub(crate) fn act_as_server() -> BackendResult<()> {
+    let me = server();
+    act_as(&Context {
+        uid: me.uid,
+        gid: me.gid,
+        ..Context::default()
+    })
+}
+
 /// Makes the calling thread act as `cx`'s caller (see the [module
 /// documentation](self)); does nothing when the server is not root.
 pub(super) fn act_as(cx: &Context<'_>) -> BackendResult<()> {

@@ -36,6 +36,7 @@ use orfa_wire::{
     AccessMode, Attr, DirEntryWriter, ErrorCode, FileType, FsAttr, OpenFlags, PathFlags, SetAttr,
 };
 
+pub(crate) use identity::act_as_server;
 pub(crate) use sys::{raise_fd_limit, set_umask};
 
 /// The longest symbolic link target read back (Linux's `PATH_MAX`).

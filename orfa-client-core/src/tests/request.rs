@@ -237,10 +237,16 @@ fn lock_requests_fill_the_lock_fields() {
         pid: 0,
     };
     let h = header(&req);
-    assert_eq!((h.opcode(), h.offset.get(), h.count.get()), (OpCode::GETLK, 1, 2));
+    assert_eq!(
+        (h.opcode(), h.offset.get(), h.count.get()),
+        (OpCode::GETLK, 1, 2)
+    );
     assert_eq!((h.mode.get(), h.arg1.get(), h.flags.get()), (1, 1, 0));
     assert_eq!(req.reply_limit(), orfa_wire::LOCK_INFO_LEN as u64);
 
     let h = header(&Request::Cancel { tag: 77 });
-    assert_eq!((h.opcode(), h.arg0.get(), h.handle.get()), (OpCode::CANCEL, 77, 0));
+    assert_eq!(
+        (h.opcode(), h.arg0.get(), h.handle.get()),
+        (OpCode::CANCEL, 77, 0)
+    );
 }
