@@ -280,7 +280,7 @@ fn flock_remote(fd: c_int, op: c_int) -> Result<c_int, Errno> {
         libc::LOCK_UN => LockType::UNLOCK,
         _ => return Err(libc::EINVAL),
     };
-    let spec = spec(&file, kind, (0, 0), LockOwnerKind::HANDLE);
+    let spec = spec(&file, kind, (0, 0), LockOwnerKind::FLOCK);
     set(&file, &spec, op & libc::LOCK_NB == 0)?;
     Ok(0)
 }

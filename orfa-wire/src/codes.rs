@@ -267,9 +267,14 @@ open_code! {
         /// (`arg0` is its pid); the client releases them all when the process
         /// closes any descriptor of the file.
         POSIX = 0,
-        /// An open-file lock (`flock`, `F_OFD_SETLK`): owned by the handle, and
-        /// released when the handle is closed. `arg0` is ignored.
+        /// An open-file-description record lock (`F_OFD_SETLK`): owned by the
+        /// handle, and released when the handle is closed. `arg0` is ignored.
+        /// POSIX and HANDLE locks conflict with each other.
         HANDLE = 1,
+        /// A whole-file lock of `flock(2)`: owned by the handle, released when
+        /// the handle is closed, and independent of POSIX and HANDLE locks
+        /// (neither kind ever conflicts with the other).
+        FLOCK = 2,
     }
 }
 

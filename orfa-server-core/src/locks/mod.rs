@@ -95,6 +95,11 @@ impl Owner {
     fn is_posix(&self) -> bool {
         self.kind == LockOwnerKind::POSIX
     }
+
+    /// Whether this is a `flock` owner: those locks live apart from record locks.
+    fn is_flock(&self) -> bool {
+        self.kind == LockOwnerKind::FLOCK
+    }
 }
 
 /// A byte range, both ends included; `end` is `u64::MAX` for "to infinity".
@@ -158,6 +163,7 @@ impl Held {
     /// Whether this lock stands in the way of `owner` taking `kind` over `range`.
     fn blocks(&self, owner: Owner, kind: LockType, range: &Range) -> bool {
         self.owner != owner
+            && self.owner.is_flock() == owner.is_flock()
             && self.range.overlaps(range)
             && (self.kind == LockType::WRITE || kind == LockType::WRITE)
     }
@@ -367,21 +373,21 @@ impl LockTable {
     /// handle is being closed). Its waiting requests end with
     /// [`ErrorCode::BADF`].
     pub(crate) fn release_handle(&mut self, session: SessionId, handle: u64, key: u128) {
-        let owner = Owner {
-            session,
-            kind: LockOwnerKind::HANDLE,
-            id: handle,
+        let of_handle = |owner: &Owner| {
+            owner.session == session
+                && owner.id == handle
+                && (owner.kind == LockOwnerKind::HANDLE || owner.is_flock())
         };
         let Some(file) = self.files.get_mut(&key) else {
             return;
         };
         let state = self.sessions.entry(session).or_default();
         let before = file.held.len();
-        file.held.retain(|h| h.owner != owner);
+        file.held.retain(|h| !of_handle(&h.owner));
         state.locks = state.locks.saturating_sub(before - file.held.len());
         let mut ended = false;
         file.waiters.retain(|w| {
-            if w.owner != owner {
+            if !of_handle(&w.owner) {
                 return true;
             }
             state.waiters = state.waiters.saturating_sub(1);

@@ -324,3 +324,22 @@ fn locks_and_waiters_per_session_are_capped() {
     assert_eq!(wait(&mut t, b, W, 10, 1, 2), Ok(Outcome::Waiting));
     assert_eq!(wait(&mut t, b, W, 20, 1, 3), Err(ErrorCode::NOLCK));
 }
+
+#[test]
+fn flock_locks_never_meet_record_locks() {
+    let flock = |session: u64, id: u64| Owner {
+        session: SessionId(session),
+        kind: LockOwnerKind::FLOCK,
+        id,
+    };
+    let mut t = LockTable::new();
+    set(&mut t, flock(1, 1), W, 0, 0).expect("flock");
+    // A record lock of another session on the same file is unaffected...
+    set(&mut t, handle(2, 2), W, 0, 0).expect("record lock beside a flock");
+    // ...while another flock still conflicts.
+    assert_eq!(set(&mut t, flock(2, 2), R, 0, 0), Err(ErrorCode::AGAIN));
+    // Closing the handle releases its flock only.
+    t.release_handle(SessionId(1), 1, FILE);
+    set(&mut t, flock(2, 2), R, 0, 0).expect("flock after the holder closed");
+    assert_eq!(t.lock_count(), 2);
+}

@@ -354,7 +354,7 @@ fn lock_requests_are_checked() {
                 OpCode::LOCK,
                 fa,
                 LockType::READ,
-                LockOwnerKind(2),
+                LockOwnerKind(3),
                 1,
                 ALL,
                 false,

@@ -41,7 +41,7 @@ impl<N> Session<N> {
         let handle = h.handle.get();
         let id = match owner_kind {
             LockOwnerKind::POSIX => h.arg0.get(),
-            LockOwnerKind::HANDLE => handle,
+            LockOwnerKind::HANDLE | LockOwnerKind::FLOCK => handle,
             _ => return Err(ErrorCode::INVAL),
         };
         let range = Range::new(h.offset.get(), h.count.get()).ok_or(ErrorCode::INVAL)?;
