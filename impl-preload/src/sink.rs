@@ -104,10 +104,11 @@ fn hub(base: &str) -> Option<Vec<u8>> {
     let uid = unsafe { libc::syscall(libc::SYS_geteuid) } as u32;
     let path = format!("{base}/{TAG}{uid}").into_bytes();
     let c = c_path(&path);
-    if let Err(e) = path_call(libc::SYS_mkdir, &c, 0o700) {
-        if e != libc::EEXIST {
-            return None;
-        }
+    match path_call(libc::SYS_mkdir, &c, 0o700) {
+        // Whatever the umask took away.
+        Ok(()) => drop(path_call(libc::SYS_chmod, &c, 0o700)),
+        Err(libc::EEXIST) => {}
+        Err(_) => return None,
     }
     // SAFETY: an all-zero `stat` is a valid value to be overwritten.
     let mut st: libc::stat = unsafe { core::mem::zeroed() };

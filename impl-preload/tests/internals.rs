@@ -33,12 +33,17 @@ fn scandir_glob_and_temporary_files() {
     let tmp = tempfile::tempdir().unwrap();
     let exe = build("internals", tmp.path());
     on_both_exports(|s| {
-        s.sh_ok("mkdir -p $R/scan/sub; touch $R/scan/b.c $R/scan/a.c $R/scan/.hidden $R/scan/x.h");
+        s.sh_ok(
+            "mkdir -p $R/scan/sub; touch $R/scan/b.c $R/scan/a.c $R/scan/.hidden $R/scan/x.h; \
+             ln -s scan $R/ln; ln -s /scan/sub $R/abs; ln -s loop $R/loop",
+        );
         let out = s.sh_ok(&format!("{} $R", exe.display()));
         assert_eq!(
             out,
             "scandir 4: a.c b.c sub x.h\nscandir all 7\nglob 0 2: a.c b.c\nglob dirs 0 1 sub/\n\
-             mkstemp 1 0600\nmkostemps 1 named\nmkdtemp 0700\nmkstemp bad -1 1\n"
+             mkstemp 1 0600\nmkostemps 1 named\nmkdtemp 0700\nmkstemp bad -1 1\n\
+             realpath ln/a.c /scan/a.c\nrealpath abs/ Permission denied\n\
+             realpath loop Too many levels of symbolic links\nrealpath ln/a.c/x Not a directory\n"
         );
         assert_eq!(s.sh_ok("ls -A $R | grep -c tmp || true"), "0\n");
     });

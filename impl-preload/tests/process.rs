@@ -105,11 +105,18 @@ print('parent still on its stdout')
 print(open(R + '/sub').read(), end='')
 subprocess.run(['sh', '-c', 'cat <&' + str(fd)], pass_fds=[fd])
 print()
-print(os.read(fd, 3))",
+print(os.read(fd, 3))
+out = os.open(R + '/spawned', os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+actions = [(os.POSIX_SPAWN_DUP2, out, 1), (os.POSIX_SPAWN_CLOSE, out)]
+pid = os.posix_spawn('/bin/sh', ['sh', '-c', 'echo spawned'], os.environ, file_actions=actions)
+os.waitpid(pid, 0)
+os.set_inheritable(out, True)
+os.system('echo system >&%d' % out)
+print(open(R + '/spawned').read(), end='')",
         );
         assert_eq!(
             out,
-            "b'01'\nparent still on its stdout\nfrom child\nerr\n23456789\nb''\n"
+            "b'01'\nparent still on its stdout\nfrom child\nerr\n23456789\nb''\nspawned\nsystem\n"
         );
     });
 }

@@ -65,5 +65,13 @@ int main(int argc, char **argv) {
     errno = 0;
     int bad = mkstemp(path);
     printf("mkstemp bad %d %d\n", bad, errno == EINVAL);
+    char out[4096];
+    const char *names[] = {"ln/a.c", "abs/", "loop", "ln/a.c/x"};
+    for (int i = 0; i < 4; i++) {
+        snprintf(path, sizeof path, "%s/%s", r, names[i]);
+        errno = 0;
+        char *got = realpath(path, out);
+        printf("realpath %s %s\n", names[i], got ? got + strlen(r) : strerror(errno));
+    }
     return 0;
 }

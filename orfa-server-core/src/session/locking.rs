@@ -71,7 +71,7 @@ impl<N> Session<N> {
             Err(e) => return Some(Err(e)),
         };
         self.uses_locks = true;
-        if req.owner.kind == LockOwnerKind::HANDLE {
+        if matches!(req.owner.kind, LockOwnerKind::HANDLE | LockOwnerKind::FLOCK) {
             self.lock_handles.insert(h.handle.get(), req.key);
         }
         let wait = req.wait.then(|| h.tag.get());
@@ -110,7 +110,7 @@ impl<N> Session<N> {
         Ok(Answer::default())
     }
 
-    /// Releases the `HANDLE` locks of a handle being closed.
+    /// Releases the `HANDLE` and `FLOCK` locks of a handle being closed.
     pub(super) fn release_handle_locks<L: LockAccess>(&mut self, locks: &mut L, handle: u64) {
         if let Some(key) = self.lock_handles.remove(&handle) {
             let id = self.id;

@@ -262,7 +262,7 @@ pub struct Session<N> {
     /// Whether the client ever asked for a lock: only then does the session
     /// reach the lock table outside `LOCK` and `GETLK`.
     uses_locks: bool,
-    /// Handles that asked for a `HANDLE` lock, with the key of their file:
+    /// Handles that asked for a `HANDLE` or `FLOCK` lock, with the key of their file:
     /// closing one releases its locks.
     lock_handles: BTreeMap<u64, u128>,
 }
