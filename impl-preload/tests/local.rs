@@ -43,7 +43,7 @@ fn same(script: &str) {
 
 #[test]
 fn listing_and_reading_local_files() {
-    same("ls -l / /etc | grep -v ' proc$'");
+    same("ls -l /usr /etc");
     same("cat /etc/hostname /etc/passwd");
     same("stat /etc/passwd /etc; stat -f / | grep -v Free");
     same("find /etc/apt -printf '%p %y %s %m\\n' | sort");
