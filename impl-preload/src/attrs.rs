@@ -24,8 +24,7 @@ fn apply(r: RemotePath, change: Result<SetAttr, Errno>, flags: PathFlags) -> Res
 
 /// Applies `change` to a remote descriptor's file.
 fn apply_fd(fd: c_int, change: Result<SetAttr, Errno>) -> Result<c_int, Errno> {
-    let file = vfd::get(fd).ok_or(libc::EBADF)?;
-    file.usable()?;
+    let file = vfd::file(fd)?;
     file.server
         .setattr(file.handle, b"", &change?, PathFlags::NONE)?;
     Ok(0)

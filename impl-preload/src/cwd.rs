@@ -173,8 +173,7 @@ unsafe extern "C" fn chdir(path: *const c_char) -> c_int {
 unsafe extern "C" fn fchdir(fd: c_int) -> c_int {
     if vfd::is_virtual(fd) {
         return guard(-1, || {
-            let dir = vfd::get(fd).ok_or(libc::EBADF)?;
-            dir.usable()?;
+            let dir = vfd::file(fd)?;
             set_remote(dir)?;
             Ok(0)
         });

@@ -71,8 +71,7 @@ fn remote(dir: *mut DIR) -> Option<*mut RemoteDir> {
 
 /// Makes a stream over the remote directory descriptor `fd`.
 fn stream(fd: c_int) -> Result<*mut DIR, Errno> {
-    let file = vfd::get(fd).ok_or(libc::EBADF)?;
-    file.usable()?;
+    let file = vfd::file(fd)?;
     if file.is_path_only() {
         return Err(libc::EBADF);
     }
@@ -148,7 +147,8 @@ impl RemoteDir {
 
     /// The next entry, `None` at the end of the listing.
     fn next(&mut self) -> Result<Option<*mut dirent64>, Errno> {
-        self.file.usable()?;
+        // A child forked while the stream was open reads with its own handle.
+        self.file = vfd::here(&self.file)?;
         if self.pos < SERVER_START {
             let (name, pos): (&[u8], u64) = if self.pos == 0 { (b".", 1) } else { (b"..", 2) };
             self.fill(self.ino, pos, libc::DT_DIR, name);

@@ -59,8 +59,7 @@ fadvise!(posix_fadvise(off_t), posix_fadvise64(off64_t));
 
 /// Preallocates, punches or zeroes a range of a remote descriptor's file.
 fn fallocate_fd(fd: c_int, mode: c_int, off: i64, len: i64) -> Result<(), Errno> {
-    let file = vfd::get(fd).ok_or(libc::EBADF)?;
-    file.usable()?;
+    let file = vfd::file(fd)?;
     if file.is_path_only() {
         return Err(libc::EBADF);
     }
@@ -282,8 +281,7 @@ fn in_server_pair(fd_in: c_int, fd_out: c_int) -> Result<Option<[Arc<OpenFile>; 
     if !core::ptr::eq(src.server, dst.server) || Arc::ptr_eq(&src, &dst) {
         return Ok(None);
     }
-    src.usable()?;
-    dst.usable()?;
+    let (src, dst) = (vfd::here(&src)?, vfd::here(&dst)?);
     let (ins, outs) = (src.status(), dst.status());
     if src.is_path_only()
         || dst.is_path_only()

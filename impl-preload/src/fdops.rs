@@ -265,8 +265,7 @@ unsafe extern "C" fn fcntl64(fd: c_int, cmd: c_int, arg: c_ulong) -> c_int {
 
 /// Flushes a remote descriptor's file on the server.
 fn sync_remote(fd: c_int, datasync: bool) -> Result<c_int, Errno> {
-    let file = vfd::get(fd).ok_or(libc::EBADF)?;
-    file.usable()?;
+    let file = vfd::file(fd)?;
     if file.is_path_only() {
         return Err(libc::EBADF);
     }
@@ -309,8 +308,7 @@ fn statfs_route(route: Route) -> Option<Result<FsAttr, Errno>> {
 
 /// File system statistics of a remote descriptor's file.
 fn statfs_fd(fd: c_int) -> Result<FsAttr, Errno> {
-    let file = vfd::get(fd).ok_or(libc::EBADF)?;
-    file.usable()?;
+    let file = vfd::file(fd)?;
     file.server.statfs(file.handle, b"")
 }
 

@@ -118,8 +118,7 @@ fn lock_errno(e: Errno) -> Errno {
 
 /// The remote open file behind a descriptor, if locks may be taken on it.
 fn lockable(fd: c_int) -> Result<std::sync::Arc<OpenFile>, Errno> {
-    let file = vfd::get(fd).ok_or(libc::EBADF)?;
-    file.usable()?;
+    let file = vfd::file(fd)?;
     if file.is_path_only() {
         return Err(libc::EBADF);
     }

@@ -46,8 +46,7 @@ fn stat_route(route: Route, flags: PathFlags) -> Option<Result<Attr, Errno>> {
 
 /// The attributes of a remote descriptor.
 fn stat_fd(fd: c_int) -> Result<Attr, Errno> {
-    let file = vfd::get(fd).ok_or(libc::EBADF)?;
-    file.usable()?;
+    let file = vfd::file(fd)?;
     file.server.stat(file.handle, b"", PathFlags::NONE)
 }
 

@@ -49,8 +49,7 @@ impl Target {
     }
 
     fn of_fd(fd: c_int) -> Result<Self, Errno> {
-        let file = vfd::get(fd).ok_or(libc::EBADF)?;
-        file.usable()?;
+        let file = vfd::file(fd)?;
         if file.is_path_only() {
             return Err(libc::EBADF);
         }

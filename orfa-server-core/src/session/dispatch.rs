@@ -42,6 +42,17 @@ fn check_path(path: &[u8]) -> Result<&[u8], ErrorCode> {
     }
 }
 
+/// Checks the path of an object to create: one naming the base itself (empty,
+/// or slashes only) exists already.
+fn new_name(path: &[u8]) -> Result<&[u8], ErrorCode> {
+    let path = check_path(path)?;
+    if path.iter().all(|&b| b == b'/') {
+        Err(ErrorCode::EXIST)
+    } else {
+        Ok(path)
+    }
+}
+
 /// Splits a data part holding two paths, the first `first_len` long.
 fn split_two(data: &[u8], first_len: u64) -> Result<(&[u8], &[u8]), ErrorCode> {
     let (a, b) = split_at(data, first_len)?;
@@ -230,11 +241,11 @@ impl<N> Session<N> {
             }
             OpCode::MKDIR => {
                 let mode = mode(h)? & !cx.umask;
-                backend.mkdir(cx, self.base(handle)?, check_path(data)?, mode)?;
+                backend.mkdir(cx, self.base(handle)?, new_name(data)?, mode)?;
                 Ok(Answer::default())
             }
             OpCode::MKNOD => {
-                let (base, path) = (self.base(handle)?, check_path(data)?);
+                let (base, path) = (self.base(handle)?, new_name(data)?);
                 let mode = mode(h)? & !(cx.umask & 0o7777);
                 backend.mknod(cx, base, path, mode, h.arg1.get())?;
                 Ok(Answer::default())
@@ -260,7 +271,7 @@ impl<N> Session<N> {
                 if target.is_empty() {
                     return Err(ErrorCode::NOENT);
                 }
-                backend.symlink(cx, target, self.base(handle)?, path)?;
+                backend.symlink(cx, target, self.base(handle)?, new_name(path)?)?;
                 Ok(Answer::default())
             }
             OpCode::READLINK => {

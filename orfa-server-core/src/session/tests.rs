@@ -352,3 +352,14 @@ fn garbage_with_valid_looking_headers() {
         }
     }
 }
+
+#[test]
+fn creating_the_base_itself_finds_it_exists() {
+    let mut p = Pair::new(Config::default());
+    for path in [&b""[..], b"/", b"//"] {
+        let (reply, _) = p.one(&request(OpCode::MKDIR, 1, 0, path.len()), path);
+        assert_eq!(reply.error(), ErrorCode::EXIST, "mkdir {path:?}");
+        let (reply, _) = p.one(&request(OpCode::MKNOD, 2, 0, path.len()), path);
+        assert_eq!(reply.error(), ErrorCode::EXIST, "mknod {path:?}");
+    }
+}

@@ -1,0 +1,40 @@
+//! Archives whose members start with `./`, written to and read from remote
+//! files through pipes between tar and gzip.
+
+use conformance::{Export, Server, Transport, run_ok};
+
+fn round_trip(server: &Server) {
+    let work = tempfile::tempdir().expect("temporary directory");
+    let src = work.path().join("src");
+    let back = work.path().join("back");
+    let (src, back) = (src.display(), back.display());
+    run_ok(&format!(
+        "mkdir -p {src}/a/b {back} && echo one > {src}/a/1 && echo two > {src}/a/b/2 && \
+         ln -s a/1 {src}/link && tar -C {src} -czf {src}.tgz ."
+    ));
+    // Members `./`, `./a/`...: extracting `./` into an existing remote directory.
+    server.sh_ok(&format!(
+        "mkdir $R/x && tar -xzf {src}.tgz -C $R/x && diff -r {src} $R/x"
+    ));
+    // gzip writes the archive to a remote descriptor, then reads it back.
+    server.sh_ok(&format!(
+        "tar -C {src} -czf $R/x.tgz . && tar -xzf $R/x.tgz -C {back}"
+    ));
+    run_ok(&format!("diff -r {src} {back}"));
+    let members = server.sh_ok("tar -tzf $R/x.tgz | sort");
+    assert_eq!(members, "./\n./a/\n./a/1\n./a/b/\n./a/b/2\n./link\n");
+}
+
+#[test]
+fn dot_members_and_remote_archives_in_memory() {
+    round_trip(&Server::start(Export::Memory, Transport::Tcp));
+}
+
+#[test]
+fn dot_members_and_remote_archives_on_a_native_export() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    round_trip(&Server::start(
+        Export::Dir(dir.path().to_path_buf()),
+        Transport::Tcp,
+    ));
+}
