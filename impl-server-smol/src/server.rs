@@ -37,6 +37,7 @@ pub(crate) fn run(cli: Cli) -> Result<(), Box<dyn Error>> {
     // whoever reads that line is never missed.
     let signals = Signals::new([Signal::Term, Signal::Int])?;
 
+    let threads = cli.threads.and_then(|n| usize::try_from(n).ok());
     match &cli.export {
         Some(dir) => {
             let dir = dir
@@ -56,6 +57,7 @@ pub(crate) fn run(cli: Cli) -> Result<(), Box<dyn Error>> {
                 signals,
                 fs,
                 config,
+                threads,
                 &format!("export {}", dir.display()),
             )
         }
@@ -64,6 +66,7 @@ pub(crate) fn run(cli: Cli) -> Result<(), Box<dyn Error>> {
             signals,
             SharedMemFs::new(&clock::context()),
             config,
+            threads,
             "memory export",
         ),
     }
@@ -75,12 +78,15 @@ fn serve<E: Export + Clone>(
     mut signals: Signals,
     export: E,
     config: Config,
+    threads: Option<usize>,
     label: &str,
 ) -> Result<(), Box<dyn Error>> {
     let ex = Arc::new(Executor::new());
-    let threads = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .clamp(2, MAX_THREADS);
+    let threads = threads.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map_or(2, |n| n.get())
+            .clamp(2, MAX_THREADS)
+    });
     for i in 1..threads {
         let ex = Arc::clone(&ex);
         std::thread::Builder::new()

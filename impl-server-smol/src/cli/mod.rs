@@ -48,6 +48,11 @@ pub(crate) struct Cli {
           value_parser = clap::value_parser!(u64).range(1..=MAX_BUFFER))]
     pub(crate) max_io: u64,
 
+    /// Threads serving connections (default: one per CPU, at most 8). Backend
+    /// calls run on them inline; one thread gives the lowest latency.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=256))]
+    pub(crate) threads: Option<u64>,
+
     /// The most files and directories one client may hold open at once.
     #[arg(long, value_name = "N", default_value_t = 4096,
           value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
