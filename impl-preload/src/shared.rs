@@ -101,10 +101,27 @@ fn close(fd: c_int) {
     unsafe { libc::syscall(libc::SYS_close, fd) };
 }
 
-/// The calling process's id, from the kernel.
+/// This process's id once asked for; 0 until then and in a new child.
+static PID: core::sync::atomic::AtomicU32 = core::sync::atomic::AtomicU32::new(0);
+
+/// The calling process's id. Every request checks it (a forked child must
+/// never write into its parent's connection), so it is kept rather than
+/// asked of the kernel each time; [`forget_pid`] runs in every forked child.
 pub(crate) fn pid() -> u32 {
+    use core::sync::atomic::Ordering::Relaxed;
+    let cached = PID.load(Relaxed);
+    if cached != 0 {
+        return cached;
+    }
     // SAFETY: getpid takes no argument and cannot fail.
-    unsafe { libc::syscall(libc::SYS_getpid) as u32 }
+    let pid = unsafe { libc::syscall(libc::SYS_getpid) as u32 };
+    PID.store(pid, Relaxed);
+    pid
+}
+
+/// Forgets the kept process id: the caller is a new child.
+pub(crate) fn forget_pid() {
+    PID.store(0, core::sync::atomic::Ordering::Relaxed);
 }
 
 /// `/proc/self/fd/N`, NUL-terminated.

@@ -284,10 +284,9 @@ pub(super) fn recv_exact(fd: c_int, mut buf: &mut [u8]) -> Result<(), Errno> {
     Ok(())
 }
 
-/// The process id, from the kernel (never a cached value).
+/// The process id, kept up to date across forks (see [`crate::shared::pid`]).
 pub(super) fn getpid() -> i32 {
-    // SAFETY: getpid takes no argument and cannot fail.
-    unsafe { libc::syscall(libc::SYS_getpid) as i32 }
+    crate::shared::pid() as i32
 }
 
 /// The device and inode of an open descriptor, to recognise it later.
