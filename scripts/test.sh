@@ -1,8 +1,8 @@
 #!/bin/sh
 # The project's whole test run: lints, the no_std builds, and every test.
 # Needs: tar, gzip, findutils, diffutils, coreutils, procps, util-linux, git,
-# sqlite3, make, python3 with pip (to fetch the test archive once), as
-# .ci/run installs. Some tests act as other users and need root.
+# sqlite3, make, gcc, vim, busybox-static, rsync, python3 with pip (to fetch
+# the test archive once), as .ci/run installs. Some tests act as other users and need root.
 set -eu
 cd "$(dirname "$0")/.."
 

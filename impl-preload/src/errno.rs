@@ -3,7 +3,7 @@
 use core::ffi::c_int;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use crate::remote::Errno;
+use crate::remote::{Errno, SignalsBlocked};
 
 /// The calling thread's `errno`.
 pub(crate) fn get() -> c_int {
@@ -21,8 +21,11 @@ pub(crate) fn set(value: c_int) {
 /// Runs the remote half of a wrapper: an error sets `errno` and yields `fail`,
 /// a panic is stopped here (it must never unwind into C) and reads as `EIO`.
 ///
-/// On success `errno` is left untouched.
+/// On success `errno` is left untouched. Signals stay blocked meanwhile, so
+/// that a handler making remote calls of its own never finds this library's
+/// locks held or its allocations half done (see `SignalsBlocked`).
 pub(crate) fn guard<T>(fail: T, work: impl FnOnce() -> Result<T, Errno>) -> T {
+    let _signals = SignalsBlocked::new();
     match catch_unwind(AssertUnwindSafe(work)) {
         Ok(Ok(value)) => value,
         Ok(Err(e)) => {
@@ -39,6 +42,7 @@ pub(crate) fn guard<T>(fail: T, work: impl FnOnce() -> Result<T, Errno>) -> T {
 /// Like [`guard`] for the functions that return an error number instead of
 /// setting `errno` (`posix_fadvise`, `posix_fallocate`, `readdir_r`).
 pub(crate) fn guard_code(work: impl FnOnce() -> Result<(), Errno>) -> c_int {
+    let _signals = SignalsBlocked::new();
     match catch_unwind(AssertUnwindSafe(work)) {
         Ok(Ok(())) => 0,
         Ok(Err(e)) => e,

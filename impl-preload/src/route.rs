@@ -30,7 +30,7 @@ use orfa_client_core::path;
 use orfa_wire::{FileType, PathFlags};
 
 use crate::cwd;
-use crate::remote::{self, Errno, Server};
+use crate::remote::{self, Errno, Server, SignalsBlocked};
 use crate::vfd::{self, OpenFile};
 
 /// A path on a server: a base handle and a path relative to it.
@@ -49,6 +49,8 @@ pub(crate) struct RemotePath {
     pub(crate) must_be_dir: bool,
     /// The open directory `base` belongs to, kept open for the call.
     _base_file: Option<Arc<OpenFile>>,
+    /// Signals stay blocked while the call uses the path (see `errno::guard`).
+    _signals: SignalsBlocked,
 }
 
 impl RemotePath {
@@ -128,8 +130,15 @@ pub(crate) unsafe fn at(dirfd: c_int, path: *const c_char, empty_ok: bool) -> Ro
     if !remote_dir && !remote_cwd && !unsafe { mentions_prefix(path) } {
         return None;
     }
+    // Routing allocates: a handler that makes remote calls must not run
+    // meanwhile (see `errno::guard`).
+    let _signals = SignalsBlocked::new();
     // SAFETY: as above.
     let bytes = unsafe { CStr::from_ptr(path) }.to_bytes();
+    if bytes.len() >= libc::PATH_MAX as usize {
+        // As the kernel counts: the path as given, `/REMOTE@NAME` included.
+        return Some(Err(libc::ENAMETOOLONG));
+    }
     if bytes.first() == Some(&b'/') {
         return absolute(bytes, names_dir(bytes));
     }
@@ -166,6 +175,7 @@ fn absolute(bytes: &[u8], must_be_dir: bool) -> Route {
         path: rest.to_vec(),
         must_be_dir,
         _base_file: None,
+        _signals: SignalsBlocked::new(),
     }))
 }
 
@@ -186,6 +196,7 @@ fn relative_to(dir: Arc<OpenFile>, bytes: &[u8], empty_ok: bool) -> Route {
             full: dir.path.clone(),
             must_be_dir: false,
             _base_file: Some(dir),
+            _signals: SignalsBlocked::new(),
         }));
     }
     if !dir.is_dir {
@@ -208,6 +219,7 @@ fn relative_to(dir: Arc<OpenFile>, bytes: &[u8], empty_ok: bool) -> Route {
         full,
         must_be_dir: names_dir(bytes),
         _base_file: Some(dir),
+        _signals: SignalsBlocked::new(),
     }))
 }
 

@@ -30,7 +30,7 @@ use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::errno::syscall_result;
-use crate::remote::{self, Errno, Server};
+use crate::remote::{self, Errno, Server, SignalsBlocked};
 use crate::shared::{self, OffsetLock, Recipe, Shared};
 
 /// Descriptors at or above this number are never virtual.
@@ -180,8 +180,33 @@ pub(crate) fn is_virtual(fd: c_int) -> bool {
     }
 }
 
-fn table() -> MutexGuard<'static, Vec<Option<Slot>>> {
-    TABLE.lock().unwrap_or_else(PoisonError::into_inner)
+/// The descriptor table, locked, with signals blocked so that a handler
+/// that uses a descriptor never finds the table locked by its own thread.
+struct Table {
+    slots: MutexGuard<'static, Vec<Option<Slot>>>,
+    // Dropped after `slots`: the lock is released before signals come back.
+    _signals: SignalsBlocked,
+}
+
+impl core::ops::Deref for Table {
+    type Target = Vec<Option<Slot>>;
+    fn deref(&self) -> &Self::Target {
+        &self.slots
+    }
+}
+
+impl core::ops::DerefMut for Table {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.slots
+    }
+}
+
+fn table() -> Table {
+    let signals = SignalsBlocked::new();
+    Table {
+        slots: TABLE.lock().unwrap_or_else(PoisonError::into_inner),
+        _signals: signals,
+    }
 }
 
 fn set_bit(n: usize, on: bool) {

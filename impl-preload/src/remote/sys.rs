@@ -154,6 +154,10 @@ pub(super) fn wait_readable(fd: c_int, timeout_ms: u64, mask: u64) -> Result<Wai
         tv_sec: (timeout_ms / 1000) as libc::time_t,
         tv_nsec: ((timeout_ms % 1000) * 1_000_000) as c_long,
     };
+    // A handler that runs during the sleep is outside every holder of
+    // `SignalsBlocked`: its own remote calls start afresh, and if it never
+    // returns (`siglongjmp`) the count stays right.
+    let held = HELD.replace((0, 0));
     // SAFETY: `pfd`, `ts` and `mask` are live locals; the kernel writes only
     // `pfd.revents` and reads one 8-byte signal set (the size passed).
     let ret = unsafe {
@@ -166,6 +170,7 @@ pub(super) fn wait_readable(fd: c_int, timeout_ms: u64, mask: u64) -> Result<Wai
             size_of::<u64>(),
         )
     };
+    HELD.set(held);
     match check(ret) {
         Ok(0) => Ok(Wait::Timeout),
         Ok(_) => Ok(Wait::Ready),
@@ -330,47 +335,64 @@ fn write_all(fd: c_int, mut buf: &[u8]) -> Result<(), Errno> {
 /// Every signal blocked on the calling thread until dropped, then the old mask back.
 ///
 /// A request holds one, so that a signal handler that itself makes a remote
-/// call can never run while this thread is halfway through a message.
+/// call can never run while this thread is halfway through a message; so do
+/// the remote half of every wrapper, a remote path and the descriptor table,
+/// so that such a handler never finds a lock of this library held, or the
+/// allocator in use, by the code it interrupted. They nest, and need not be
+/// dropped in the order they were made: the program's own mask comes back
+/// when the last one goes.
+#[derive(Debug)]
 pub(crate) struct SignalsBlocked {
-    old: u64,
+    _private: (),
+}
+
+std::thread_local! {
+    /// How many [`SignalsBlocked`] the thread holds, and the program's own
+    /// mask from before the first of them.
+    static HELD: core::cell::Cell<(u32, u64)> = const { core::cell::Cell::new((0, 0)) };
+}
+
+/// Sets the thread's signal mask to `new`; returns the old one.
+fn set_mask(new: u64) -> u64 {
+    let mut old: u64 = 0;
+    // SAFETY: the kernel reads and writes one 8-byte signal set (the size
+    // passed), both live locals.
+    unsafe {
+        libc::syscall(
+            libc::SYS_rt_sigprocmask,
+            libc::SIG_SETMASK,
+            ptr::from_ref(&new),
+            ptr::from_mut(&mut old),
+            size_of::<u64>(),
+        )
+    };
+    old
 }
 
 impl SignalsBlocked {
     /// Blocks every signal (the kernel ignores the request for `SIGKILL` and `SIGSTOP`).
     pub(crate) fn new() -> Self {
-        let all: u64 = !0;
-        let mut old: u64 = 0;
-        // SAFETY: the kernel reads and writes one 8-byte signal set (the
-        // size passed), both live locals.
-        unsafe {
-            libc::syscall(
-                libc::SYS_rt_sigprocmask,
-                libc::SIG_SETMASK,
-                ptr::from_ref(&all),
-                ptr::from_mut(&mut old),
-                size_of::<u64>(),
-            )
-        };
-        Self { old }
+        match HELD.get() {
+            (0, _) => HELD.set((1, set_mask(!0))),
+            (depth, caller) => HELD.set((depth.saturating_add(1), caller)),
+        }
+        Self { _private: () }
     }
 
-    /// The mask the thread had before: the caller's own.
+    /// The mask the program had before the first holder blocked signals.
     pub(super) fn caller_mask(&self) -> u64 {
-        self.old
+        HELD.get().1
     }
 }
 
 impl Drop for SignalsBlocked {
     fn drop(&mut self) {
-        // SAFETY: as in `new`: one live 8-byte set, read only.
-        unsafe {
-            libc::syscall(
-                libc::SYS_rt_sigprocmask,
-                libc::SIG_SETMASK,
-                ptr::from_ref(&self.old),
-                ptr::null_mut::<u64>(),
-                size_of::<u64>(),
-            )
-        };
+        match HELD.get() {
+            (0 | 1, caller) => {
+                HELD.set((0, caller));
+                set_mask(caller);
+            }
+            (depth, caller) => HELD.set((depth - 1, caller)),
+        }
     }
 }

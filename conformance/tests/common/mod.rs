@@ -1,0 +1,69 @@
+//! Helpers shared by the case and program tests: running a check against
+//! both kinds of export, python scripts under the library, and making sure a
+//! program the test needs is installed.
+
+#![allow(dead_code)]
+
+use std::path::Path;
+
+use conformance::{Export, Server, Transport};
+
+/// Runs `check` against a server with an in-memory export and one with a
+/// native export of a temporary directory (handed to `check` too).
+pub(crate) fn on_both_exports(check: impl Fn(&Server, Option<&Path>)) {
+    let memory = Server::start(Export::Memory, Transport::Tcp);
+    check(&memory, None);
+    let dir = tempfile::tempdir().expect("cannot make a temporary directory");
+    let native = Server::start(Export::Dir(dir.path().to_path_buf()), Transport::Tcp);
+    check(&native, Some(dir.path()));
+}
+
+/// Python lines every script starts with: `R`, and `e(f)`, which calls `f`
+/// and gives `ok` or the name of the errno it failed with.
+const PRELUDE: &str = "import os, sys, errno, subprocess, ctypes
+R = os.environ['R']
+def e(f):
+    try:
+        f()
+        return 'ok'
+    except OSError as x:
+        return errno.errorcode[x.errno]
+";
+
+/// Runs a python script under the preload library with [`PRELUDE`]; panics
+/// unless it exits with status 0; returns its output.
+pub(crate) fn python(server: &Server, script: &str) -> String {
+    server.sh_ok(&format!("python3 - <<'EOF'\n{PRELUDE}{script}\nEOF"))
+}
+
+/// Panics, saying what to install, unless `program` is on the `PATH`: a
+/// test never skips a check silently.
+pub(crate) fn require(program: &str, package: &str) {
+    let found = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {program}"))
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        found,
+        "`{program}` is not installed: install the Debian package `{package}` \
+         (.ci/run does) to run this test"
+    );
+}
+
+/// Compiles the C program `tests/c/NAME.c` with `gcc` into `out`; returns
+/// the binary's path.
+pub(crate) fn compile(name: &str, out: &Path, extra: &[&str]) -> std::path::PathBuf {
+    require("gcc", "gcc");
+    let source = conformance::workspace_root().join(format!("conformance/tests/c/{name}.c"));
+    let binary = out.join(name);
+    let status = std::process::Command::new("gcc")
+        .args(["-O1", "-Wall", "-Werror", "-pthread", "-o"])
+        .arg(&binary)
+        .arg(&source)
+        .args(extra)
+        .status()
+        .expect("cannot run gcc");
+    assert!(status.success(), "gcc failed on {}", source.display());
+    binary
+}
