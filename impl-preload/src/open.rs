@@ -103,6 +103,7 @@ pub(crate) fn open_remote(r: RemotePath, flags: c_int, mode: c_uint) -> Result<c
         open_flags: flags,
         status: convert::status_flags(flags),
         is_dir: FileType::from_mode(attr.mode.get()) == FileType::DIR,
+        ino: attr.ino.get(),
     };
     // On failure the handle is closed.
     vfd::create(

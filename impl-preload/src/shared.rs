@@ -26,7 +26,7 @@ use crate::remote::Errno;
 const MAGIC: u64 = u64::from_le_bytes(*b"ORFA-FD\x01");
 
 /// The layout's version: a process only adopts the version it knows.
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 
 /// What `/proc/self/fd/N` reads for a descriptor of such a memfd.
 pub(crate) const LINK: &[u8] = b"/memfd:orfa-fd (deleted)";
@@ -53,6 +53,9 @@ struct Header {
     name_len: u32,
     path_len: u32,
     _pad: u32,
+    /// The file's inode number on the server, to tell that a re-opened
+    /// path still names the same file.
+    ino: u64,
 }
 
 const HEADER_LEN: usize = size_of::<Header>();
@@ -69,6 +72,8 @@ pub(crate) struct Recipe<'a> {
     pub(crate) status: c_int,
     /// Whether the file is a directory.
     pub(crate) is_dir: bool,
+    /// The file's inode number on the server.
+    pub(crate) ino: u64,
 }
 
 /// One process's mapping of a description's state.
@@ -207,6 +212,7 @@ impl Shared {
             name_len,
             path_len,
             _pad: 0,
+            ino: recipe.ino,
         };
         // SAFETY: the mapping is `len` bytes, page-aligned, and nobody else
         // knows it yet: the header and both strings fit (len was sized so).
@@ -277,6 +283,11 @@ impl Shared {
     /// Whether the file is a directory.
     pub(crate) fn is_dir(&self) -> bool {
         self.header().is_dir != 0
+    }
+
+    /// The file's inode number on the server when it was opened.
+    pub(crate) fn ino(&self) -> u64 {
+        self.header().ino
     }
 
     /// The memfd's inode number, which identifies the description.

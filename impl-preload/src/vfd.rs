@@ -259,6 +259,12 @@ fn attach(shared: &Arc<Shared>) -> Result<Arc<OpenFile>, Errno> {
     let server = remote::server(&shared.server())?;
     let flags = crate::convert::open_flags(shared.reopen_flags());
     let (handle, attr) = server.open(orfa_wire::ROOT_HANDLE, &shared.path(), flags, 0)?;
+    if attr.ino.get() != shared.ino() {
+        // The path now names another file (renamed over or replaced since
+        // the description was opened): better an error than its bytes.
+        let _ = server.close(handle);
+        return Err(libc::ESTALE);
+    }
     let file = Arc::new(OpenFile::new(
         server,
         handle,

@@ -10,6 +10,7 @@ fn recipe() -> Recipe<'static> {
         open_flags: libc::O_RDWR | libc::O_CREAT | libc::O_TRUNC | libc::O_APPEND,
         status: libc::O_RDWR | libc::O_APPEND,
         is_dir: false,
+        ino: 42,
     }
 }
 
