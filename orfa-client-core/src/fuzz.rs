@@ -4,7 +4,7 @@
 use alloc::collections::BTreeMap;
 
 use orfa_wire::{
-    AccessMode, LockOwnerKind, LockType, OpenFlags, PathFlags, REPLY_HEADER_LEN, SetAttr,
+    AccessMode, AttrMask, LockOwnerKind, LockType, OpenFlags, PathFlags, REPLY_HEADER_LEN, SetAttr,
     SetAttrMask,
 };
 
@@ -25,6 +25,9 @@ pub const ZERO_COPY: u8 = 1;
 /// A payload larger than [`LIMITS`]' eager limit: its write needs a rendezvous.
 static BIG: [u8; 5000] = [0x5a; 5000];
 
+/// The supplementary groups of the fuzzed client's `SETCONTEXT`: 4 and 27.
+static GROUPS: [u8; 16] = [4, 0, 0, 0, 0, 0, 0, 0, 27, 0, 0, 0, 0, 0, 0, 0];
+
 /// The attribute change the fuzzed client asks for.
 pub fn change() -> SetAttr {
     SetAttr {
@@ -36,7 +39,7 @@ pub fn change() -> SetAttr {
 }
 
 /// The requests the fuzzed client sends, in a cycle: every kind, on the
-/// handles 1 (a file) and 2 (a directory) that a server gives first. The
+/// handles 1 (file `f`) and 2 (directory `d`) that a server gives first. The
 /// lock of index 17 (tag 18 in the first cycle) conflicts with the one of
 /// index 15, so it waits until index 19 cancels it.
 pub fn request(i: usize, change: &SetAttr) -> Request<'_> {
@@ -51,7 +54,7 @@ pub fn request(i: usize, change: &SetAttr) -> Request<'_> {
         pid: 42,
         wait,
     };
-    match i % 21 {
+    match i % 31 {
         0 => Request::Open {
             base: 0,
             path: b"f",
@@ -128,7 +131,7 @@ pub fn request(i: usize, change: &SetAttr) -> Request<'_> {
         14 => Request::Rename {
             from_base: 2,
             from: b"g",
-            to_base: 0,
+            to_base: 2,
             to: b"h",
             flags: PathFlags::NOREPLACE,
         },
@@ -147,8 +150,69 @@ pub fn request(i: usize, change: &SetAttr) -> Request<'_> {
             pid: 0,
         },
         19 => Request::Cancel { tag: i as u64 - 1 },
-        _ => Request::Unlink {
+        20 => Request::SetContext {
+            uid: 0,
+            gid: 0,
+            umask: 0o022,
+            groups: &GROUPS,
+        },
+        21 => Request::SetXattr {
             base: 0,
+            path: b"f",
+            name_value: b"user.kindvalue",
+            name_len: 9,
+            flags: none,
+        },
+        22 => Request::GetXattr {
+            base: 0,
+            path: b"f",
+            name: b"user.kind",
+            size: 64,
+            flags: none,
+        },
+        23 => Request::ListXattr {
+            base: 0,
+            path: b"f",
+            size: 64,
+            flags: none,
+        },
+        24 => Request::RemoveXattr {
+            base: 0,
+            path: b"f",
+            name: b"user.kind",
+            flags: none,
+        },
+        25 => Request::ReadDirPlus {
+            handle: 2,
+            cookie: 0,
+            count: 1024,
+        },
+        26 => Request::StatX {
+            base: 0,
+            path: b"f",
+            flags: none,
+            mask: AttrMask::BASIC | AttrMask::BTIME,
+        },
+        27 => Request::CopyRange {
+            from: 1,
+            from_offset: 0,
+            to: 1,
+            to_offset: 100,
+            count: 10,
+        },
+        28 => Request::Fallocate {
+            handle: 1,
+            offset: 0,
+            len: 8192,
+            flags: PathFlags::KEEP_SIZE,
+        },
+        29 => Request::Seek {
+            handle: 1,
+            offset: 0,
+            hole: true,
+        },
+        _ => Request::Unlink {
+            base: 2,
             path: b"h",
             flags: none,
         },
@@ -200,7 +264,8 @@ pub fn replies(data: &[u8]) {
 fn data_len<D: AsRef<[u8]>>(reply: &Reply<D>) -> usize {
     match reply {
         Reply::Read(d) | Reply::ReadLink(d) => d.as_ref().len(),
-        Reply::ReadDir(batch) => batch.bytes.as_ref().len(),
+        Reply::ReadDir(batch) | Reply::ReadDirPlus(batch) => batch.bytes.as_ref().len(),
+        Reply::Xattr { data, .. } => data.as_ref().len(),
         _ => 0,
     }
 }
@@ -266,7 +331,10 @@ impl Fuzzed {
             .remove(&tag)
             .expect("a reply answers a request sent");
         let limit = match request(i, &self.change) {
-            Request::Read { count, .. } | Request::ReadDir { count, .. } => count as usize,
+            Request::Read { count, .. }
+            | Request::ReadDir { count, .. }
+            | Request::ReadDirPlus { count, .. } => count as usize,
+            Request::GetXattr { size, .. } | Request::ListXattr { size, .. } => size as usize,
             Request::ReadLink { .. } => orfa_wire::MAX_PATH,
             _ => 0,
         };

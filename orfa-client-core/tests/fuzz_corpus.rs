@@ -31,7 +31,7 @@ fn corpus_replays_without_panic() {
 #[test]
 fn seeds_are_valid_reply_streams() {
     // Fed whole, a seed's every message is accepted: the client never fails.
-    let messages = server_messages(42);
+    let messages = server_messages(52);
     assert!(messages.len() > 40, "replies and clear-to-sends");
     let mut client = Client::new(LIMITS);
     let change = change();
@@ -49,7 +49,7 @@ fn seeds_are_valid_reply_streams() {
 #[test]
 #[ignore = "writes the seed corpus; run by hand after changing the seeds"]
 fn write_seeds() {
-    let messages = server_messages(42);
+    let messages = server_messages(52);
     let stream = messages.concat();
     let mut one_per_chunk = vec![0];
     for m in &messages {

@@ -424,7 +424,6 @@ fn path_requests_with_long_paths() {
 // MAX_XATTR_VALUE (64 KiB), not by max_io: with credits 4 and max_io 16 KiB
 // it holds about 197 KiB.
 #[test]
-#[ignore = "FIXME(#3): xattr reply buffers are bounded by MAX_XATTR_VALUE, not max_io"]
 fn extended_attribute_reads_with_large_buffers() {
     let mut s = open();
     for tag in 2..40 {

@@ -50,7 +50,11 @@ fn codes_debug() {
         AttrMask::BASIC,
         SetAttrMask::ATIME_NOW | SetAttrMask::MTIME,
         [LockType::WRITE, LockType(7)],
-        [LockOwnerKind::POSIX, LockOwnerKind::HANDLE],
+        [
+            LockOwnerKind::POSIX,
+            LockOwnerKind::HANDLE,
+            LockOwnerKind::FLOCK,
+        ],
         [FileType::REGULAR, FileType::SYMLINK, FileType(0)],
     );
     insta::assert_debug_snapshot!("codes", codes);

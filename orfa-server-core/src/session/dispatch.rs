@@ -351,7 +351,9 @@ impl<N> Session<N> {
     ) -> OpResult {
         let base = self.base(h.handle.get())?;
         let flags = path_flags(h)?;
-        let mut body = vec![0; h.arg0.get().min(MAX_XATTR_VALUE as u64) as usize];
+        // Held until the reply is sent: within what a read may hold.
+        let cap = (MAX_XATTR_VALUE as u64).min(self.config.max_io);
+        let mut body = vec![0; h.arg0.get().min(cap) as usize];
         let len = if h.opcode() == OpCode::GETXATTR {
             let (name, path) = split_at(data, h.count.get())?;
             check_xattr(name, &[])?;
