@@ -38,3 +38,20 @@ fn dot_members_and_remote_archives_on_a_native_export() {
         Transport::Tcp,
     ));
 }
+
+/// Programs that walk a path one component at a time from a descriptor of
+/// `/` (rsync does) reach the server through its `REMOTE@` component.
+#[test]
+fn walking_from_a_descriptor_of_the_root() {
+    let server = Server::start(Export::Memory, Transport::Tcp);
+    let out = server.sh_ok(
+        "mkdir -p $R/a && echo hi > $R/a/f && python3 -c \"
+import os, sys
+top = os.open('/', os.O_RDONLY | os.O_DIRECTORY)
+export = os.open(sys.argv[1][1:], os.O_RDONLY | os.O_DIRECTORY, dir_fd=top)
+a = os.open('a', os.O_RDONLY | os.O_DIRECTORY, dir_fd=export)
+print(os.stat('f', dir_fd=a).st_size, os.read(os.open('f', os.O_RDONLY, dir_fd=a), 9))
+\" $R",
+    );
+    assert_eq!(out, "3 b'hi\\n'\n");
+}

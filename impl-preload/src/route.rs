@@ -154,11 +154,14 @@ pub(crate) unsafe fn at(dirfd: c_int, path: *const c_char, empty_ok: bool) -> Ro
             None => Some(Err(libc::ENOENT)),
         };
     }
-    if dirfd != libc::AT_FDCWD {
-        // Relative to a local directory: local, whatever the names say.
-        return None;
-    }
-    let mut joined = current_dir()?;
+    let mut joined = if dirfd == libc::AT_FDCWD {
+        current_dir()?
+    } else {
+        // A local directory, and a path that names `REMOTE@` somewhere: the
+        // path may lead into a server all the same (rsync walks from `/`
+        // one component at a time, relative to a descriptor of `/`).
+        descriptor_path(dirfd)?
+    };
     joined.push(b'/');
     joined.extend_from_slice(bytes);
     absolute(&joined, names_dir(bytes))
@@ -345,6 +348,25 @@ fn enters_remote(abs: &[u8]) -> bool {
         }
     }
     false
+}
+
+/// The path of the local directory descriptor `fd`, from the kernel; `None`
+/// if it has none (not a directory, or removed).
+fn descriptor_path(fd: c_int) -> Option<Vec<u8>> {
+    let link = format!("/proc/self/fd/{fd}\0");
+    let mut buf = vec![0u8; libc::PATH_MAX as usize];
+    // SAFETY: `link` is NUL-terminated and `buf` writable for its length.
+    let len = unsafe {
+        libc::syscall(
+            libc::SYS_readlinkat,
+            libc::AT_FDCWD,
+            link.as_ptr(),
+            buf.as_mut_ptr(),
+            buf.len(),
+        )
+    };
+    buf.truncate(usize::try_from(len).ok()?);
+    (buf.first() == Some(&b'/') && !buf.ends_with(b" (deleted)")).then_some(buf)
 }
 
 /// The current directory of the process, from the kernel (never through the C
