@@ -40,6 +40,19 @@ impl Context<'_> {
     }
 }
 
+/// Copies an attribute value or name list `src` into a caller's `buf` by the
+/// rules of [`Backend::getxattr`] and [`Backend::listxattr`]: an empty `buf`
+/// asks for the length only, a shorter one is [`ErrorCode::RANGE`]. Returns
+/// the full length.
+pub fn copy_xattr_out(src: &[u8], buf: &mut [u8]) -> BackendResult<usize> {
+    if !buf.is_empty() {
+        buf.get_mut(..src.len())
+            .ok_or(ErrorCode::RANGE)?
+            .copy_from_slice(src);
+    }
+    Ok(src.len())
+}
+
 /// Where a path operation starts: the export root or an open directory.
 pub type Base<'a, N> = Option<&'a N>;
 

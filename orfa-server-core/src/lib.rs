@@ -20,7 +20,7 @@ mod locks;
 pub mod memfs;
 mod session;
 
-pub use backend::{Backend, BackendResult, Base, Context, Timestamp};
+pub use backend::{Backend, BackendResult, Base, Context, Timestamp, copy_xattr_out};
 pub use locks::{LockAccess, LockLimits, LockTable, SessionId};
 pub use memfs::{MemFs, MemNode};
 pub use session::{Config, Session, SessionError, Transmit};

@@ -17,7 +17,7 @@
 
 use std::os::fd::{AsFd, OwnedFd};
 
-use orfa_server_core::{BackendResult, Base, Context};
+use orfa_server_core::{BackendResult, Base, Context, copy_xattr_out};
 use orfa_wire::{ErrorCode, PathFlags};
 
 use super::resolve::c_string;
@@ -35,17 +35,6 @@ const SECURITY: &[u8] = b"security.";
 /// kernel then checks the server's own identity).
 fn privileged(cx: &Context<'_>) -> bool {
     cx.uid == 0 || !identity::server_is_root()
-}
-
-/// Copies `src` into `buf` by the rules of `listxattr(2)`: an empty `buf`
-/// asks for the length only, a shorter one is [`ErrorCode::RANGE`].
-fn copy_out(src: &[u8], buf: &mut [u8]) -> BackendResult<usize> {
-    if !buf.is_empty() {
-        buf.get_mut(..src.len())
-            .ok_or(ErrorCode::RANGE)?
-            .copy_from_slice(src);
-    }
-    Ok(src.len())
 }
 
 impl NativeFs {
@@ -111,7 +100,7 @@ impl NativeFs {
         let len = sys::list(fd.as_fd(), &mut all)?;
         all.truncate(len);
         if privileged(cx) {
-            return copy_out(&all, buf);
+            return copy_xattr_out(&all, buf);
         }
         let mut visible = Vec::with_capacity(all.len());
         for name in all.split_inclusive(|&b| b == 0) {
@@ -119,7 +108,7 @@ impl NativeFs {
                 visible.extend_from_slice(name);
             }
         }
-        copy_out(&visible, buf)
+        copy_xattr_out(&visible, buf)
     }
 
     pub(super) fn do_removexattr(

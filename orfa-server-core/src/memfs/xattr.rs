@@ -21,7 +21,7 @@ use orfa_wire::{AccessMode, ErrorCode, MAX_XATTR_NAME, MAX_XATTR_VALUE, PathFlag
 use super::MemFs;
 use super::data::PAGE;
 use super::inode::{Inode, Kind, S_ISVTX};
-use crate::backend::{BackendResult, Context};
+use crate::backend::{BackendResult, Context, copy_xattr_out};
 
 /// The most bytes of names and values one inode holds.
 pub(super) const MAX_BYTES_PER_INODE: usize = 64 * 1024;
@@ -125,17 +125,6 @@ impl Namespace {
     }
 }
 
-/// Copies `src` into `buf` by the rules of `getxattr(2)`: an empty `buf`
-/// asks for the length only, a shorter one is [`ErrorCode::RANGE`].
-fn copy_out(src: &[u8], buf: &mut [u8]) -> BackendResult<usize> {
-    if !buf.is_empty() {
-        buf.get_mut(..src.len())
-            .ok_or(ErrorCode::RANGE)?
-            .copy_from_slice(src);
-    }
-    Ok(src.len())
-}
-
 impl MemFs {
     /// The inode an attribute operation names.
     fn xattr_target(
@@ -162,7 +151,7 @@ impl MemFs {
         let inode = self.inode(ino)?;
         ns.check(cx, inode, false)?;
         let value = inode.xattrs.map.get(name).ok_or(ErrorCode::NODATA)?;
-        copy_out(value, buf)
+        copy_xattr_out(value, buf)
     }
 
     pub(super) fn do_listxattr(
@@ -181,7 +170,7 @@ impl MemFs {
                 list.push(0);
             }
         }
-        copy_out(&list, buf)
+        copy_xattr_out(&list, buf)
     }
 
     pub(super) fn do_setxattr(
