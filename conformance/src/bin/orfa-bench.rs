@@ -133,10 +133,40 @@ fn run_placement(
         cmd.args(["fs", dir, &n, &m]);
         columns.push((name, run_probe(cmd, name)?));
     }
+    // The same local figures with the library loaded: what local paths pay.
+    let mut cmd = command(prefix, probe);
+    cmd.args(["fs", "/dev/shm", &n, &m])
+        .env("LD_PRELOAD", &artifacts.preload);
+    columns.push((PRELOADED_TMPFS, run_probe(cmd, PRELOADED_TMPFS)?));
     Ok(columns)
 }
 
-fn print_table(placement: &str, columns: &[(&str, Figures)]) {
+/// The column of local tmpfs figures measured with the library loaded.
+const PRELOADED_TMPFS: &str = "tmpfs, preloaded";
+
+fn print_table(placement: &str, all: &[(&str, Figures)]) {
+    let (columns, preloaded) = match all.split_last() {
+        Some((last, rest)) if last.0 == PRELOADED_TMPFS => (rest, Some(&last.1)),
+        _ => (all, None),
+    };
+    print_comparison(placement, columns);
+    let (Some(with), Some((_, without))) =
+        (preloaded, columns.iter().find(|c| c.0 == "local tmpfs"))
+    else {
+        return;
+    };
+    println!("local tmpfs with the library loaded (what paths outside /REMOTE@ pay):");
+    for (key, label, _) in METRICS {
+        if let (Some(a), Some(b)) = (with.get(key), without.get(key)) {
+            println!(
+                "  {label:<26}{a:>10.2} vs {b:>10.2} without: {:>6.2}x",
+                a / b
+            );
+        }
+    }
+}
+
+fn print_comparison(placement: &str, columns: &[(&str, Figures)]) {
     println!("\n{placement}");
     print!("{:<26}", "");
     for (name, _) in columns {
