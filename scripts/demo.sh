@@ -23,6 +23,7 @@ LD_PRELOAD=$bin/liborfa_preload.so sh -c '
   tar -cf - spec orfa-wire/src | tar -xf - -C $R/demo
   cp README.md $R/demo/
   python3 -c "import sys; open(sys.argv[1], \"w\").write(\"\".join(f\"{i}\\n\" for i in range(100000)))" $R/demo/numbers
+  seq 1 5 > $R/demo/five && sort -rn $R/demo/five
   ls -l $R/demo $R/demo/spec
   wc -l $R/demo/numbers $R/demo/README.md
   sha256sum $R/demo/spec/PROTOCOL.md spec/PROTOCOL.md
