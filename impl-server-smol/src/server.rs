@@ -66,7 +66,10 @@ pub(crate) fn run(cli: Cli) -> Result<(), Box<dyn Error>> {
             signals,
             SharedMemFs::new(&clock::context()),
             config,
-            threads,
+            // Requests on the in-memory file system take its lock in turn
+            // anyway; one thread spares the cross-thread wake-ups (measured:
+            // a pinned stat 22-27 us on one thread, 30-37 us on two).
+            Some(threads.unwrap_or(1)),
             "memory export",
         ),
     }

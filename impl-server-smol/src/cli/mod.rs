@@ -48,8 +48,9 @@ pub(crate) struct Cli {
           value_parser = clap::value_parser!(u64).range(1..=MAX_BUFFER))]
     pub(crate) max_io: u64,
 
-    /// Threads serving connections (default: one per CPU, at most 8). Backend
-    /// calls run on them inline; one thread gives the lowest latency.
+    /// Threads serving connections (default: 1 for a memory export; one per
+    /// CPU, at most 8, for a directory, whose calls may wait for the disk).
+    /// Backend calls run on them inline; one thread gives the lowest latency.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=256))]
     pub(crate) threads: Option<u64>,
 
