@@ -21,6 +21,8 @@ use libc::{
 };
 
 use crate::errno;
+use crate::fts::{Compar as FtsCompar, Ent as FtsEnt, Fts};
+use crate::walk::{FtwFn, NftwFn};
 
 /// The address of `name` in the objects loaded after this one, cached in `slot`.
 ///
@@ -267,6 +269,8 @@ next_fns! {
     fn fdopen(fd: c_int, mode: Path) -> *mut FILE = ptr::null_mut();
     fn fileno(file: *mut FILE) -> c_int = -1;
     fn fileno_unlocked(file: *mut FILE) -> c_int = -1;
+    fn freopen(path: Path, mode: Path, file: *mut FILE) -> *mut FILE = ptr::null_mut();
+    fn freopen64(path: Path, mode: Path, file: *mut FILE) -> *mut FILE = ptr::null_mut();
 }
 
 // Identity, directory walkers, temporary files and streams that the C
@@ -326,4 +330,29 @@ next_fns! {
         dirfd: c_int, path: Path, list: *mut *mut *mut dirent64, filter: ScanFilter<dirent64>,
         compar: ScanCompar<dirent64>
     ) -> c_int = -1;
+}
+
+next_fns! {
+    fn ftw(dir: Path, func: Option<FtwFn<libc::stat>>, nopenfd: c_int) -> c_int = -1;
+    fn ftw64(dir: Path, func: Option<FtwFn<libc::stat64>>, nopenfd: c_int) -> c_int = -1;
+    fn nftw(dir: Path, func: Option<NftwFn<libc::stat>>, nopenfd: c_int, flags: c_int) -> c_int
+        = -1;
+    fn nftw64(
+        dir: Path, func: Option<NftwFn<libc::stat64>>, nopenfd: c_int, flags: c_int
+    ) -> c_int = -1;
+}
+
+next_fns! {
+    fn fts_open(argv: *const *mut c_char, options: c_int, compar: Option<FtsCompar>) -> *mut Fts
+        = ptr::null_mut();
+    fn fts_read(sp: *mut Fts) -> *mut FtsEnt = ptr::null_mut();
+    fn fts_children(sp: *mut Fts, instr: c_int) -> *mut FtsEnt = ptr::null_mut();
+    fn fts_set(sp: *mut Fts, p: *mut FtsEnt, instr: c_int) -> c_int = -1;
+    fn fts_close(sp: *mut Fts) -> c_int = -1;
+    fn fts64_open(argv: *const *mut c_char, options: c_int, compar: Option<FtsCompar>)
+        -> *mut Fts = ptr::null_mut();
+    fn fts64_read(sp: *mut Fts) -> *mut FtsEnt = ptr::null_mut();
+    fn fts64_children(sp: *mut Fts, instr: c_int) -> *mut FtsEnt = ptr::null_mut();
+    fn fts64_set(sp: *mut Fts, p: *mut FtsEnt, instr: c_int) -> c_int = -1;
+    fn fts64_close(sp: *mut Fts) -> c_int = -1;
 }

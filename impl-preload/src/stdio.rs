@@ -230,7 +230,7 @@ pub(crate) unsafe fn give_up(file: *mut FILE) {
 }
 
 /// The `open` flags of an `fopen` mode string (`r`, `w`, `a`, `+`, `x`, `e`).
-fn mode_flags(mode: &[u8]) -> Result<c_int, Errno> {
+pub(crate) fn mode_flags(mode: &[u8]) -> Result<c_int, Errno> {
     let mut flags = match mode.first() {
         Some(b'r') => libc::O_RDONLY,
         Some(b'w') => libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC,

@@ -1,0 +1,223 @@
+//! `freopen` and `freopen64` on remote files and remote streams.
+//!
+//! The C library's `freopen` opens the new file with its internal `open`,
+//! which never reaches this library, and it cannot re-target one of this
+//! library's custom streams (it would leave the old descriptor open behind
+//! the stream). So when the new path is remote, or the stream is a remote
+//! one, the stream is reopened here:
+//!
+//! - `stdin`, `stdout` and `stderr` keep their descriptor numbers, as with
+//!   the C library: the new file is opened and moved onto descriptor 0, 1
+//!   or 2 with `dup2`, which points the C library's global stream at a
+//!   custom stream over it (or back at its own stream for a local file,
+//!   see `std_streams`). The returned pointer is the new value of the
+//!   global (`stdout`, ...), which programs read anew on each use.
+//! - any other stream is closed and a new one returned: the old pointer is
+//!   no longer valid. POSIX wants the same pointer back, but the C
+//!   library's own stream structure reads and writes through its internal
+//!   calls, so only a custom stream can carry a remote file.
+//!
+//! `freopen(NULL, mode, stream)` on a remote stream opens the stream's file
+//! again with the new mode, as the C library does through `/proc/self/fd`.
+//!
+//! Two differences remain: a standard stream moved onto a remote file takes
+//! the mode `std_streams` gives it (read for `stdin`, write for the others)
+//! rather than the one asked for, though the descriptor has the asked one;
+//! and if the new file cannot be opened, a standard stream stays open on
+//! its old file instead of being closed.
+
+use core::ffi::{CStr, c_char, c_int};
+
+use libc::FILE;
+
+use crate::errno;
+use crate::{next, route, stdio, vfd};
+
+unsafe extern "C" {
+    /// glibc's standard input stream pointer.
+    static mut stdin: *mut FILE;
+    /// glibc's standard output stream pointer.
+    static mut stdout: *mut FILE;
+    /// glibc's standard error stream pointer.
+    static mut stderr: *mut FILE;
+}
+
+/// The standard descriptor whose global stream is `stream`, if any.
+fn standard(stream: *mut FILE) -> Option<c_int> {
+    // SAFETY: the globals are the C library's, valid for the process's life.
+    let globals = unsafe { [stdin, stdout, stderr] };
+    (0..3).find(|&i| globals.get(i as usize) == Some(&stream))
+}
+
+/// The current global stream of standard descriptor `fd`.
+fn global(fd: c_int) -> *mut FILE {
+    // SAFETY: as in `standard`.
+    unsafe {
+        match fd {
+            0 => stdin,
+            1 => stdout,
+            _ => stderr,
+        }
+    }
+}
+
+/// The `/REMOTE@NAME/path` text of the file behind virtual descriptor `fd`.
+fn remote_text(fd: c_int) -> Option<Vec<u8>> {
+    let file = vfd::get(fd)?;
+    let mut text = b"/REMOTE@".to_vec();
+    text.extend_from_slice(file.server.name());
+    if !file.path.is_empty() {
+        text.push(b'/');
+        text.extend_from_slice(&file.path);
+    }
+    text.push(0);
+    Some(text)
+}
+
+/// Opens `path` (through this library's `open`) with the flags of `mode`.
+///
+/// # Safety
+///
+/// `path` and `mode` are NUL-terminated strings.
+unsafe fn open_with_mode(path: *const c_char, mode: *const c_char) -> c_int {
+    // SAFETY: the caller's contract.
+    let bytes = unsafe { CStr::from_ptr(mode) }.to_bytes();
+    let flags = match stdio::mode_flags(bytes) {
+        Ok(flags) => flags,
+        Err(e) => {
+            errno::set(e);
+            return -1;
+        }
+    };
+    // SAFETY: `path` is a C string; `open` is this library's own wrapper.
+    unsafe { libc::open(path, flags, 0o666) }
+}
+
+/// Closes `fd` (through this library's `close`), keeping `errno`.
+fn close_quietly(fd: c_int) {
+    let saved = errno::get();
+    // SAFETY: `fd` is a descriptor this module opened.
+    unsafe { libc::close(fd) };
+    errno::set(saved);
+}
+
+/// Reopens `stream` on `path` (or, if null, on the stream's own remote
+/// file), when the path is remote or the stream is.
+///
+/// # Safety
+///
+/// As the C function: `mode` is a C string, `path` one or null, `stream`
+/// an open stream.
+unsafe fn reopen(path: *const c_char, mode: *const c_char, stream: *mut FILE) -> *mut FILE {
+    if mode.is_null() || stream.is_null() {
+        errno::set(libc::EINVAL);
+        return core::ptr::null_mut();
+    }
+    // SAFETY: `fileno` is this library's own wrapper; `stream` is open.
+    let old_fd = unsafe { libc::fileno(stream) };
+    // SAFETY: the caller's contract.
+    unsafe { libc::fflush(stream) };
+    let text;
+    let target = if path.is_null() {
+        let Some(t) = remote_text(old_fd) else {
+            errno::set(libc::EBADF);
+            return core::ptr::null_mut();
+        };
+        text = t;
+        text.as_ptr().cast::<c_char>()
+    } else {
+        path
+    };
+    // SAFETY: both are C strings.
+    let new_fd = unsafe { open_with_mode(target, mode) };
+    if let Some(std_fd) = standard(stream) {
+        if new_fd < 0 {
+            return core::ptr::null_mut();
+        }
+        // SAFETY: `dup2` is this library's own wrapper, which swaps the
+        // C library's global stream as descriptor `std_fd` changes.
+        let moved = unsafe { libc::dup2(new_fd, std_fd) };
+        close_quietly(new_fd);
+        if moved < 0 {
+            return core::ptr::null_mut();
+        }
+        return global(std_fd);
+    }
+    // SAFETY: `stream` is open and not used after; `fclose` closes its
+    // descriptor (through the custom stream's callback for a remote one).
+    unsafe { libc::fclose(stream) };
+    if new_fd < 0 {
+        return core::ptr::null_mut();
+    }
+    let file = if vfd::is_virtual(new_fd) {
+        // SAFETY: `mode` is a C string.
+        match unsafe { stdio::stream(new_fd, mode) } {
+            Ok(file) => file,
+            Err(e) => {
+                errno::set(e);
+                core::ptr::null_mut()
+            }
+        }
+    } else {
+        // SAFETY: forwarded call on a local descriptor just opened.
+        unsafe { next::fdopen(new_fd, mode) }
+    };
+    if file.is_null() {
+        close_quietly(new_fd);
+    }
+    file
+}
+
+/// Whether `freopen` must be done here: the path is remote, or the stream is.
+///
+/// # Safety
+///
+/// `path` is null or a C string; `stream` null or an open stream.
+unsafe fn ours(path: *const c_char, stream: *mut FILE) -> bool {
+    // SAFETY: the caller's contract.
+    if !path.is_null() && unsafe { route::path(path) }.is_some() {
+        return true;
+    }
+    // SAFETY: `fileno` is this library's own wrapper; `stream` is open.
+    !stream.is_null() && vfd::is_virtual(unsafe { libc::fileno(stream) })
+}
+
+/// `freopen`: remote paths and remote streams are reopened here.
+///
+/// # Safety
+///
+/// As the C function.
+#[unsafe(no_mangle)]
+unsafe extern "C" fn freopen(
+    path: *const c_char,
+    mode: *const c_char,
+    stream: *mut FILE,
+) -> *mut FILE {
+    // SAFETY: the caller's contract.
+    if unsafe { ours(path, stream) } {
+        // SAFETY: the caller's contract.
+        return unsafe { reopen(path, mode, stream) };
+    }
+    // SAFETY: forwarded call.
+    unsafe { next::freopen(route::local(path).as_ptr(), mode, stream) }
+}
+
+/// `freopen64`: as `freopen`.
+///
+/// # Safety
+///
+/// As the C function.
+#[unsafe(no_mangle)]
+unsafe extern "C" fn freopen64(
+    path: *const c_char,
+    mode: *const c_char,
+    stream: *mut FILE,
+) -> *mut FILE {
+    // SAFETY: the caller's contract.
+    if unsafe { ours(path, stream) } {
+        // SAFETY: the caller's contract.
+        return unsafe { reopen(path, mode, stream) };
+    }
+    // SAFETY: forwarded call.
+    unsafe { next::freopen64(route::local(path).as_ptr(), mode, stream) }
+}
