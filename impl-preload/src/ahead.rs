@@ -2,12 +2,13 @@
 //! between calls besides the entries of an open directory stream.
 //!
 //! A remote directory stream of a 1.1 session reads its entries with
-//! `READDIRPLUS`, which brings each entry's attributes along. Programs that
-//! list a directory stat each entry right after reading it (`ls -l`,
-//! `find`, `du`, Python's `os.scandir`), so the attributes of the batch a
-//! stream has just read are kept and answer those calls without a request:
-//! `ls -l` of a directory then costs one request per batch, not one per
-//! entry.
+//! `READDIRPLUS`, which brings each entry's attributes along. Many programs
+//! stat each entry right after reading it (`ls -l`, Python's `os.scandir`),
+//! so the attributes of the batch a stream has just read are kept and
+//! answer those calls without a request: `ls -l` of a directory then costs
+//! one request per batch, not one per entry. Programs that close the
+//! stream before they stat the entries (`du`, `os.listdir` then `os.stat`)
+//! still pay a request per entry.
 //!
 //! The read-ahead is kept short-lived so that a program sees what it would
 //! have seen by asking:
