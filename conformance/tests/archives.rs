@@ -55,3 +55,19 @@ print(os.stat('f', dir_fd=a).st_size, os.read(os.open('f', os.O_RDONLY, dir_fd=a
     );
     assert_eq!(out, "3 b'hi\\n'\n");
 }
+
+/// `ORFA_STATS=1` reports a program's requests even when the program was
+/// started in a remote directory and closes its standard error at exit (as
+/// coreutils do).
+#[test]
+fn request_counts_from_a_remote_directory() {
+    let server = Server::start(Export::Memory, Transport::Tcp);
+    let out = server.sh("mkdir $R/m && echo a > $R/a && cd $R/m && ORFA_STATS=1 cat $R/a");
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    let line = err.lines().find(|l| l.starts_with("orfa-stats: pid "));
+    assert!(
+        line.is_some_and(|l| l.contains(" requests ")),
+        "no request count: {err}"
+    );
+}

@@ -25,6 +25,9 @@ static OWNER: AtomicI32 = AtomicI32::new(0);
 /// Whether the exit handler is registered in this image.
 static REGISTERED: AtomicBool = AtomicBool::new(false);
 
+/// Where the report goes: a copy of standard error made at registration.
+static REPORT_FD: AtomicI32 = AtomicI32::new(-1);
+
 fn enabled() -> bool {
     std::env::var_os("ORFA_STATS").is_some_and(|v| v == "1")
 }
@@ -35,6 +38,11 @@ pub(super) fn count(server: &Server, n: u64) {
         return;
     }
     if !REGISTERED.swap(true, Ordering::AcqRel) {
+        // The report runs after the program's own exit handlers when the
+        // first request came before `main` (an inherited remote directory),
+        // and those may have closed standard error (coreutils do): keep a
+        // copy of it for the report.
+        REPORT_FD.store(sys::copy_of_stderr(), Ordering::Release);
         // SAFETY: `report` is an `extern "C" fn()` that lives as long as the
         // process image.
         unsafe { libc::atexit(report) };
@@ -65,7 +73,10 @@ extern "C" fn report() {
                 "orfa-stats: pid {pid} server {} requests {n}\n",
                 String::from_utf8_lossy(server.name())
             );
-            sys::diagnostic(line.as_bytes());
+            match REPORT_FD.load(Ordering::Acquire) {
+                -1 => sys::diagnostic(line.as_bytes()),
+                fd => sys::diagnostic_on(fd, line.as_bytes()),
+            }
         }
     }
 }

@@ -308,14 +308,27 @@ pub(super) fn identity(fd: c_int) -> Option<(u64, u64)> {
 /// descriptor is a deleted or anonymous regular file (the kernel object
 /// behind a remote descriptor: writing there would not reach the user).
 pub(super) fn diagnostic(line: &[u8]) {
+    diagnostic_on(2, line);
+}
+
+/// Writes a diagnostic line to `fd`, a copy of standard error, on the same
+/// terms as [`diagnostic`].
+pub(super) fn diagnostic_on(fd: c_int, line: &[u8]) {
     // SAFETY: an all-zero `stat` is a valid value to be overwritten.
     let mut st: libc::stat = unsafe { core::mem::zeroed() };
     // SAFETY: `st` is a live local of the kernel's `struct stat` layout.
-    let ret = unsafe { libc::syscall(libc::SYS_fstat, 2, ptr::from_mut(&mut st)) };
+    let ret = unsafe { libc::syscall(libc::SYS_fstat, fd, ptr::from_mut(&mut st)) };
     if ret < 0 || (st.st_mode & libc::S_IFMT == libc::S_IFREG && st.st_nlink == 0) {
         return;
     }
-    let _ = write_all(2, line);
+    let _ = write_all(fd, line);
+}
+
+/// A close-on-exec copy of standard error at a high number, or -1.
+pub(super) fn copy_of_stderr() -> c_int {
+    // SAFETY: F_DUPFD_CLOEXEC takes an integer and touches no memory.
+    let fd = unsafe { libc::syscall(libc::SYS_fcntl, 2, libc::F_DUPFD_CLOEXEC, 900) };
+    c_int::try_from(fd).unwrap_or(-1)
 }
 
 /// Writes all of `buf` to a descriptor that need not be a socket.
