@@ -12,5 +12,5 @@ mod server;
 mod tree;
 
 pub use artifacts::{Artifacts, preload_library, server_binary, workspace_root};
-pub use server::{Export, Server, Transport};
-pub use tree::{Listing, listing, run_ok, sh};
+pub use server::{Export, Server, Transport, on_both_exports, on_both_exports_with};
+pub use tree::{Listing, build_c, listing, run_ok, sh};

@@ -236,3 +236,21 @@ fn copy_log(stderr: std::process::ChildStderr, log: &Path, tx: mpsc::Sender<Stri
         }
     }
 }
+
+/// Runs `check` against a fresh in-memory export and then a fresh native
+/// export over TCP, giving it the server and, for the native one, the
+/// exported directory.
+pub fn on_both_exports(check: impl Fn(&Server, Option<&Path>)) {
+    on_both_exports_with(&[], check);
+}
+
+/// [`on_both_exports`], with extra server arguments.
+pub fn on_both_exports_with(args: &[&str], check: impl Fn(&Server, Option<&Path>)) {
+    check(
+        &Server::start_args(Export::Memory, Transport::Tcp, args),
+        None,
+    );
+    let dir = tempfile::tempdir().expect("cannot make a temporary directory");
+    let native = Server::start_args(Export::Dir(dir.path().to_path_buf()), Transport::Tcp, args);
+    check(&native, Some(dir.path()));
+}

@@ -61,3 +61,24 @@ pub fn listing(server: Option<&Server>, dir: &str) -> Listing {
         checksums: run(&sums_script),
     }
 }
+
+/// Compiles the C program `src` with `cc -O1` and `flags` into `out_dir`;
+/// returns the executable's path.
+pub fn build_c(
+    src: &std::path::Path,
+    out_dir: &std::path::Path,
+    flags: &[&str],
+) -> std::path::PathBuf {
+    let name = src.file_stem().expect("a C source file name");
+    let exe = out_dir.join(name);
+    let status = Command::new("cc")
+        .arg("-O1")
+        .args(flags)
+        .arg("-o")
+        .arg(&exe)
+        .arg(src)
+        .status()
+        .expect("cannot run cc");
+    assert!(status.success(), "cc failed on {}", src.display());
+    exe
+}

@@ -165,7 +165,7 @@ print(open(b + 's39').read(), e(lambda: os.stat(b + 's40')), e(lambda: open(b + 
 #[test]
 fn c22_a_signal_storm_with_remote_calls_in_the_handler() {
     let bin = tempfile::tempdir().expect("cannot make a temporary directory");
-    let storm = compile("storm", bin.path(), &[]);
+    let storm = compile("storm", bin.path());
     on_both_exports(|s, _| {
         // Python runs its handlers between bytecodes: the handler's stat is
         // a remote call made while no request of the main loop is pending.

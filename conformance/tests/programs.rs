@@ -140,7 +140,7 @@ fn bash_changes_into_a_remote_directory_and_redirects() {
 #[test]
 fn eight_threads_pread_and_pwrite_shared_descriptors() {
     let bin = tempfile::tempdir().expect("cannot make a temporary directory");
-    let threads = compile("threads", bin.path(), &[]);
+    let threads = compile("threads", bin.path());
     on_both_exports(|s, native| {
         let out = s.sh_ok(&format!("{} $R/shared", threads.display()));
         assert_eq!(out, format!("ok {}\n", 8 * 64 * 4099));

@@ -1,38 +1,19 @@
 //! C library functions built on the C library's own internal calls
 //! (`scandir`, `glob`, the `mkstemp` family, `sed -i`), on remote paths.
 
-use std::process::Command;
+use conformance::on_both_exports;
 
-use conformance::{Export, Server, Transport};
-
-fn on_both_exports(check: impl Fn(&Server)) {
-    let memory = Server::start(Export::Memory, Transport::Tcp);
-    check(&memory);
-    let dir = tempfile::tempdir().expect("cannot make a temporary directory");
-    let native = Server::start(Export::Dir(dir.path().to_path_buf()), Transport::Tcp);
-    check(&native);
-}
-
-/// Builds `tests/c/NAME.c` into a temporary directory.
+/// Builds `tests/c/NAME.c` into `out`.
 fn build(name: &str, out: &std::path::Path) -> std::path::PathBuf {
     let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/c/{name}.c"));
-    let exe = out.join(name);
-    let status = Command::new("cc")
-        .arg("-O1")
-        .arg("-o")
-        .arg(&exe)
-        .arg(&src)
-        .status()
-        .expect("cannot run cc");
-    assert!(status.success(), "cc failed on {}", src.display());
-    exe
+    conformance::build_c(&src, out, &[])
 }
 
 #[test]
 fn scandir_glob_and_temporary_files() {
     let tmp = tempfile::tempdir().unwrap();
     let exe = build("internals", tmp.path());
-    on_both_exports(|s| {
+    on_both_exports(|s, _| {
         s.sh_ok(
             "mkdir -p $R/scan/sub; touch $R/scan/b.c $R/scan/a.c $R/scan/.hidden $R/scan/x.h; \
              ln -s scan $R/ln; ln -s /scan/sub $R/abs; ln -s loop $R/loop",
@@ -51,7 +32,7 @@ fn scandir_glob_and_temporary_files() {
 
 #[test]
 fn sed_in_place() {
-    on_both_exports(|s| {
+    on_both_exports(|s, _| {
         let out = s.sh_ok("printf 'a\\nb\\n' > $R/f; sed -i 's/b/c/' $R/f; cat $R/f; ls $R");
         assert_eq!(out, "a\nc\nf\n");
     });

@@ -2,18 +2,7 @@
 //! share one server: `fcntl` record locks, `flock`, `lockf`, blocking waits
 //! and their interruption, and sqlite3's locking (CASES C16).
 
-use conformance::{Export, Server, Transport};
-
-/// Runs `check` against a server with an in-memory export and one with a
-/// native export of a temporary directory.
-fn on_both_exports(check: impl Fn(&Server)) {
-    check(&Server::start(Export::Memory, Transport::Tcp));
-    let dir = tempfile::tempdir().expect("cannot make a temporary directory");
-    check(&Server::start(
-        Export::Dir(dir.path().to_path_buf()),
-        Transport::Tcp,
-    ));
-}
+use conformance::{Server, on_both_exports};
 
 /// Python helpers every script starts with: `R`, `flock_struct` and
 /// `getlk` (F_GETLK of the whole file as a write lock would see it), and
@@ -38,7 +27,7 @@ fn python(server: &Server, script: &str) -> String {
 
 #[test]
 fn record_locks_conflict_between_processes_and_getlk_names_the_holder() {
-    on_both_exports(|s| {
+    on_both_exports(|s, _| {
         let out = python(
             s,
             r#"
@@ -75,7 +64,7 @@ print('after', getlk(fd)[0])
 
 #[test]
 fn a_blocked_setlkw_goes_on_when_the_holder_closes_another_descriptor() {
-    on_both_exports(|s| {
+    on_both_exports(|s, _| {
         let out = python(
             s,
             r#"
@@ -108,7 +97,7 @@ print('now', getlk(fd)[0])
 
 #[test]
 fn a_signal_interrupts_a_blocked_setlkw_with_eintr() {
-    on_both_exports(|s| {
+    on_both_exports(|s, _| {
         let out = python(
             s,
             r#"
@@ -142,7 +131,7 @@ print(p.communicate(timeout=10)[0], end='')
 
 #[test]
 fn flock_and_ofd_locks_belong_to_the_open_file() {
-    on_both_exports(|s| {
+    on_both_exports(|s, _| {
         let out = python(
             s,
             r#"
@@ -198,7 +187,7 @@ fn sqlite3_writers_take_turns() {
         eprintln!("sqlite3 is not installed: C16 not checked");
         return;
     }
-    on_both_exports(|s| {
+    on_both_exports(|s, _| {
         // A second writer while one holds an exclusive transaction: "database is locked".
         let out = s.sh_ok(
             "sqlite3 $R/db 'create table t(x)'; \

@@ -2,21 +2,11 @@
 //! refused), and git, which maps its packs, index and config, on a remote
 //! directory.
 
-use conformance::{Export, Server, Transport};
-
-/// Runs `check` against a server with an in-memory export and one with a
-/// native export of a temporary directory.
-fn on_both_exports(check: impl Fn(&Server)) {
-    let memory = Server::start(Export::Memory, Transport::Tcp);
-    check(&memory);
-    let dir = tempfile::tempdir().expect("cannot make a temporary directory");
-    let native = Server::start(Export::Dir(dir.path().to_path_buf()), Transport::Tcp);
-    check(&native);
-}
+use conformance::on_both_exports;
 
 #[test]
 fn private_mappings_are_emulated_and_shared_writable_ones_refused() {
-    on_both_exports(|s| {
+    on_both_exports(|s, _| {
         let out = s.sh_ok(
             "python3 - <<'EOF'
 import os, mmap, errno
@@ -49,7 +39,7 @@ EOF",
 
 #[test]
 fn git_works_in_a_remote_directory() {
-    on_both_exports(|s| {
+    on_both_exports(|s, _| {
         let out = s.sh_ok(
             r#"set -e; export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@t GIT_COMMITTER_NAME=t \
                GIT_COMMITTER_EMAIL=t@t HOME=/nonexistent GIT_CONFIG_NOSYSTEM=1

@@ -1,18 +1,10 @@
 //! Paths that leave a server lexically, and trailing slashes.
 
-use conformance::{Export, Server, Transport};
-
-fn on_both_exports(check: impl Fn(&Server)) {
-    let memory = Server::start(Export::Memory, Transport::Tcp);
-    check(&memory);
-    let dir = tempfile::tempdir().expect("cannot make a temporary directory");
-    let native = Server::start(Export::Dir(dir.path().to_path_buf()), Transport::Tcp);
-    check(&native);
-}
+use conformance::on_both_exports;
 
 #[test]
 fn paths_that_simplify_to_local_ones_reach_the_kernel_simplified() {
-    on_both_exports(|s| {
+    on_both_exports(|s, _| {
         let out = s.sh_ok(
             "set -e; mkdir -p $R/a/b; cat $R/../etc/hostname > /dev/null; \
              test \"$(stat -c %i $R/..)\" = \"$(stat -c %i /)\"; \
@@ -26,7 +18,7 @@ fn paths_that_simplify_to_local_ones_reach_the_kernel_simplified() {
 
 #[test]
 fn a_trailing_slash_needs_a_directory() {
-    on_both_exports(|s| {
+    on_both_exports(|s, _| {
         let out = s.sh_ok(&format!(
             "python3 - <<'EOF'\nimport os, errno\nR = os.environ['R']\n{}\nEOF",
             "open(R + '/f', 'w').write('x'); os.mkdir(R + '/d/'); os.symlink('d', R + '/ld')

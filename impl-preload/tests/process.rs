@@ -2,17 +2,7 @@
 //! the C library's standard streams on them: shell redirections, pipelines
 //! of programs, Python's `subprocess`, and a remote current directory.
 
-use conformance::{Export, Server, Transport};
-
-/// Runs `check` against a server with an in-memory export and one with a
-/// native export of a temporary directory.
-fn on_both_exports(check: impl Fn(&Server)) {
-    let memory = Server::start(Export::Memory, Transport::Tcp);
-    check(&memory);
-    let dir = tempfile::tempdir().expect("cannot make a temporary directory");
-    let native = Server::start(Export::Dir(dir.path().to_path_buf()), Transport::Tcp);
-    check(&native);
-}
+use conformance::{Export, Server, Transport, on_both_exports};
 
 /// Runs a python script under the preload library with `R` set.
 fn python(server: &Server, script: &str) -> String {
@@ -23,7 +13,7 @@ fn python(server: &Server, script: &str) -> String {
 
 #[test]
 fn c04_descriptors_are_inherited_with_their_offset_and_cloexec() {
-    on_both_exports(|s| {
+    on_both_exports(|s, _| {
         // The child shell writes through the inherited descriptor 3, at the
         // offset the parent shares with it.
         let out = s.sh_ok(
@@ -46,7 +36,7 @@ print(subprocess.run(['sh', '-c', probe], close_fds=False, capture_output=True, 
 
 #[test]
 fn output_to_redirected_standard_streams_reaches_the_file() {
-    on_both_exports(|s| {
+    on_both_exports(|s, _| {
         // bash's builtins and seq write with the C library's stdout; sort -o
         // moves its output onto descriptor 1 itself.
         let out = s.sh_ok(
@@ -90,7 +80,7 @@ fn tar_pipes_through_gzip_on_remote_descriptors() {
 
 #[test]
 fn subprocess_children_leave_the_parent_descriptors_alone() {
-    on_both_exports(|s| {
+    on_both_exports(|s, _| {
         // Python's subprocess starts children with vfork, whose close and
         // dup2 must not reach the parent's tables.
         let out = python(

@@ -3,18 +3,7 @@
 //! attributes, the caller's identity and umask, listings with attributes,
 //! preallocation, data and holes, and in-server copies.
 
-use conformance::{Export, Server, Transport};
-
-/// Runs `check` against a server with an in-memory export and one with a
-/// native export of a temporary directory (handed to `check` too), each
-/// offering `args` (empty: protocol 1.1).
-fn on_both_exports(args: &[&str], check: impl Fn(&Server, Option<&std::path::Path>)) {
-    let memory = Server::start_args(Export::Memory, Transport::Tcp, args);
-    check(&memory, None);
-    let dir = tempfile::tempdir().expect("cannot make a temporary directory");
-    let native = Server::start_args(Export::Dir(dir.path().to_path_buf()), Transport::Tcp, args);
-    check(&native, Some(dir.path()));
-}
+use conformance::{Server, on_both_exports, on_both_exports_with};
 
 const OLD: &[&str] = &["--protocol-minor", "0"];
 
@@ -68,7 +57,7 @@ except OSError as e: print(errno.errorcode[e.errno])";
 
 #[test]
 fn extended_attributes() {
-    on_both_exports(&[], |s, _| {
+    on_both_exports(|s, _| {
         assert_eq!(
             python(s, XATTRS),
             "EEXIST\nb'blue' ['user.colour', 'user.size']\nb'12' 2\nENODATA\n\
@@ -79,7 +68,7 @@ fn extended_attributes() {
 
 #[test]
 fn without_1_1_extended_attributes_are_unsupported() {
-    on_both_exports(OLD, |s, _| {
+    on_both_exports_with(OLD, |s, _| {
         let out = python(
             s,
             "open(R + '/x', 'w').write('data')
@@ -95,7 +84,7 @@ for f in (lambda: os.getxattr(R + '/x', 'user.a'), lambda: os.listxattr(R + '/x'
 #[test]
 fn umask_is_applied_with_and_without_context() {
     for args in [&[][..], OLD] {
-        on_both_exports(args, |s, _| {
+        on_both_exports_with(args, |s, _| {
             let out = s.sh_ok("(umask 027; touch $R/u; mkdir $R/ud; stat -c %a $R/u $R/ud)");
             assert_eq!(out, "640\n750\n", "server args {args:?}");
             let out = python(
@@ -115,7 +104,7 @@ fn the_server_acts_as_the_caller() {
         0,
         "this test checks identities and must run as root"
     );
-    on_both_exports(&[], |s, _| {
+    on_both_exports(|s, _| {
         let out = s.sh(
             "echo s > $R/s; chmod 600 $R/s; setpriv --reuid=65534 --regid=65534 --clear-groups cat $R/s",
         );
@@ -151,7 +140,7 @@ fn unsafe_free_uid() -> u32 {
 #[test]
 fn ls_l_of_a_big_directory_costs_a_bounded_number_of_requests() {
     const FILES: usize = 10_000;
-    on_both_exports(&[], |s, native| {
+    on_both_exports(|s, native| {
         match native {
             Some(dir) => {
                 std::fs::create_dir(dir.join("big")).unwrap();
@@ -189,7 +178,7 @@ print(os.lstat(d + '/' + e.name).st_size - size, e.stat(follow_symlinks=False).s
 
 #[test]
 fn stat_block_size_is_large() {
-    on_both_exports(&[], |s, _| {
+    on_both_exports(|s, _| {
         let out = s.sh_ok("echo x > $R/f; stat -c %o $R/f");
         assert_eq!(out, "131072\n");
     });
@@ -197,7 +186,7 @@ fn stat_block_size_is_large() {
 
 #[test]
 fn fallocate_seek_data_and_in_server_copy() {
-    on_both_exports(&[], |s, _| {
+    on_both_exports(|s, _| {
         let out = python(
             s,
             "fd = os.open(R + '/sp', os.O_RDWR | os.O_CREAT, 0o644)
@@ -236,7 +225,7 @@ b = os.open(R + '/c', os.O_WRONLY | os.O_CREAT, 0o644); os.copy_file_range(a, b,
 
 #[test]
 fn without_1_1_fallocate_fails_seek_is_dense_and_copies_are_emulated() {
-    on_both_exports(OLD, |s, _| {
+    on_both_exports_with(OLD, |s, _| {
         let out = python(
             s,
             "fd = os.open(R + '/sp', os.O_RDWR | os.O_CREAT, 0o644)

@@ -1,17 +1,7 @@
 //! Each family of interposed entry points, exercised by unmodified programs
 //! on files held by a real `orfa-server`, in memory and on a native export.
 
-use conformance::{Export, Server, Transport};
-
-/// Runs `check` against a server with an in-memory export and one with a
-/// native export of a temporary directory (handed to `check` too).
-fn on_both_exports(check: impl Fn(&Server, Option<&std::path::Path>)) {
-    let memory = Server::start(Export::Memory, Transport::Tcp);
-    check(&memory, None);
-    let dir = tempfile::tempdir().expect("cannot make a temporary directory");
-    let native = Server::start(Export::Dir(dir.path().to_path_buf()), Transport::Tcp);
-    check(&native, Some(dir.path()));
-}
+use conformance::{Export, Server, Transport, on_both_exports};
 
 /// Runs a python script under the preload library with `R` set.
 fn python(server: &Server, script: &str) -> String {

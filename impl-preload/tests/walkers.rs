@@ -2,31 +2,12 @@
 //! library's own internal calls (`nftw`, `ftw`, `freopen`): on a remote
 //! tree they must give what they give on the same tree built locally.
 
-use std::process::Command;
+use conformance::{Server, on_both_exports};
 
-use conformance::{Export, Server, Transport};
-
-fn on_both_exports(check: impl Fn(&Server)) {
-    let memory = Server::start(Export::Memory, Transport::Tcp);
-    check(&memory);
-    let dir = tempfile::tempdir().expect("cannot make a temporary directory");
-    let native = Server::start(Export::Dir(dir.path().to_path_buf()), Transport::Tcp);
-    check(&native);
-}
-
-/// Builds `tests/c/NAME.c` into a temporary directory.
+/// Builds `tests/c/NAME.c` into `out`.
 fn build(name: &str, out: &std::path::Path) -> std::path::PathBuf {
     let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/c/{name}.c"));
-    let exe = out.join(name);
-    let status = Command::new("cc")
-        .arg("-O1")
-        .arg("-o")
-        .arg(&exe)
-        .arg(&src)
-        .status()
-        .expect("cannot run cc");
-    assert!(status.success(), "cc failed on {}", src.display());
-    exe
+    conformance::build_c(&src, out, &[])
 }
 
 /// Runs `script` with `$D` the remote root, then with `$D` a fresh local
@@ -49,7 +30,7 @@ const TREE: &str = "mkdir -p $D/T/a/b $D/T/skip/x $D/T/c $D/other; \
 fn nftw_and_ftw_match_a_local_walk() {
     let tmp = tempfile::tempdir().unwrap();
     let exe = build("walkers", tmp.path());
-    on_both_exports(|s| {
+    on_both_exports(|s, _| {
         let script = format!("{TREE}; {} $D | LC_ALL=C sort", exe.display());
         let (remote, local) = remote_and_local(s, &script);
         assert_eq!(remote, local);
@@ -94,7 +75,7 @@ fn nftw_and_ftw_match_a_local_walk() {
 fn fts_matches_a_local_walk() {
     let tmp = tempfile::tempdir().unwrap();
     let exe = build("fts", tmp.path());
-    on_both_exports(|s| {
+    on_both_exports(|s, _| {
         let cycle = "ln -s .. $D/T/a/up";
         let script = format!("{TREE}; {cycle}; {} $D", exe.display());
         let (remote, local) = remote_and_local(s, &script);
@@ -118,7 +99,7 @@ fn fts_matches_a_local_walk() {
 fn freopen_matches_a_local_reopen() {
     let tmp = tempfile::tempdir().unwrap();
     let exe = build("reopen", tmp.path());
-    on_both_exports(|s| {
+    on_both_exports(|s, _| {
         let script = format!(
             "printf 'one\\ntwo\\n' > $D/in; {} $D; echo ---; cat $D/out",
             exe.display()

@@ -6,17 +6,9 @@
 
 use std::path::Path;
 
-use conformance::{Export, Server, Transport};
+use conformance::Server;
 
-/// Runs `check` against a server with an in-memory export and one with a
-/// native export of a temporary directory (handed to `check` too).
-pub(crate) fn on_both_exports(check: impl Fn(&Server, Option<&Path>)) {
-    let memory = Server::start(Export::Memory, Transport::Tcp);
-    check(&memory, None);
-    let dir = tempfile::tempdir().expect("cannot make a temporary directory");
-    let native = Server::start(Export::Dir(dir.path().to_path_buf()), Transport::Tcp);
-    check(&native, Some(dir.path()));
-}
+pub(crate) use conformance::on_both_exports;
 
 /// Python lines every script starts with: `R`, and `e(f)`, which calls `f`
 /// and gives `ok` or the name of the errno it failed with.
@@ -51,19 +43,10 @@ pub(crate) fn require(program: &str, package: &str) {
     );
 }
 
-/// Compiles the C program `tests/c/NAME.c` with `gcc` into `out`; returns
-/// the binary's path.
-pub(crate) fn compile(name: &str, out: &Path, extra: &[&str]) -> std::path::PathBuf {
+/// Compiles the C program `tests/c/NAME.c` (warnings are errors) into
+/// `out`; returns the binary's path.
+pub(crate) fn compile(name: &str, out: &Path) -> std::path::PathBuf {
     require("gcc", "gcc");
     let source = conformance::workspace_root().join(format!("conformance/tests/c/{name}.c"));
-    let binary = out.join(name);
-    let status = std::process::Command::new("gcc")
-        .args(["-O1", "-Wall", "-Werror", "-pthread", "-o"])
-        .arg(&binary)
-        .arg(&source)
-        .args(extra)
-        .status()
-        .expect("cannot run gcc");
-    assert!(status.success(), "gcc failed on {}", source.display());
-    binary
+    conformance::build_c(&source, out, &["-Wall", "-Werror", "-pthread"])
 }
