@@ -116,23 +116,18 @@ impl RemoteDir {
     /// Reads the next batch after the server's `cookie` into `ahead`.
     fn fetch(&mut self, cookie: u64) -> Result<(), Errno> {
         let server = self.file.server;
-        let (entries, eof) = if server.minor()? >= 1 {
-            let batch = server.readdirplus(self.file.handle, cookie)?;
-            let with_attrs = batch
-                .entries
-                .iter()
-                .filter_map(|e| Some((e.name.as_slice(), e.attr?)));
-            ahead::keep(self.id(), server, &self.file.path, with_attrs);
-            let entries = batch
-                .entries
-                .into_iter()
-                .map(|e| (e.ino, e.cookie, e.dtype, e.name))
-                .collect::<Vec<_>>();
-            (entries, batch.eof)
-        } else {
-            let batch = server.readdir(self.file.handle, cookie)?;
-            (batch.entries, batch.eof)
-        };
+        let batch = server.list(self.file.handle, cookie)?;
+        let with_attrs = batch
+            .entries
+            .iter()
+            .filter_map(|e| Some((e.name.as_slice(), e.attr?)));
+        ahead::keep(self.id(), server, &self.file.path, with_attrs);
+        let eof = batch.eof;
+        let entries: Vec<_> = batch
+            .entries
+            .into_iter()
+            .map(|e| (e.ino, e.cookie, e.dtype, e.name))
+            .collect();
         if entries.is_empty() && !eof {
             // The server made no progress; better an error than a loop.
             return Err(libc::EIO);

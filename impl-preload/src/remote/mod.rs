@@ -37,7 +37,7 @@ use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use orfa_client_core::{Reply, Request};
-use orfa_wire::{AccessMode, Attr, DirEntryIter, FsAttr, OpenFlags, PathFlags, SetAttr};
+use orfa_wire::{AccessMode, Attr, FsAttr, OpenFlags, PathFlags, SetAttr};
 
 use addr::Addr;
 use conn::{Conn, Failure};
@@ -53,9 +53,6 @@ pub(crate) type RResult<T> = Result<T, Errno>;
 
 /// How long after a failed connection attempt calls fail at once, without trying again.
 const RETRY_AFTER: Duration = Duration::from_secs(1);
-
-/// The largest directory batch asked for at once.
-const READDIR_BATCH: u64 = 32 * 1024;
 
 /// A server as named in `/REMOTE@NAME/`: `host:port`, a bare host (default
 /// port), `[v6]:port`, or a name configured in `ORFA_SERVERS`.
@@ -86,15 +83,6 @@ struct State {
     conn: Option<Conn>,
     /// When the last connection attempt failed.
     failed_at: Option<Instant>,
-}
-
-/// One batch of directory entries, decoded and owned.
-#[derive(Debug, Default)]
-pub(crate) struct DirBatch {
-    /// (ino, cookie after this entry, d_type, name) for each entry.
-    pub(crate) entries: Vec<(u64, u64, u8, Vec<u8>)>,
-    /// Whether the directory has no more entries after this batch.
-    pub(crate) eof: bool,
 }
 
 /// The server named `name` (the text between `/REMOTE@` and the next `/`),
@@ -317,37 +305,6 @@ impl Server {
     /// Attributes of `path` relative to `base` (empty path: `base` itself).
     pub(crate) fn stat(&self, base: u64, path: &[u8], flags: PathFlags) -> RResult<Attr> {
         self.call_attr(&Request::Stat { base, path, flags })
-    }
-
-    /// The next batch of entries of directory handle `handle` after `cookie`.
-    pub(crate) fn readdir(&self, handle: u64, cookie: u64) -> RResult<DirBatch> {
-        self.with_conn(|conn| {
-            let count = READDIR_BATCH.min(conn.limits().max_io);
-            let Reply::ReadDir(batch) = conn.call(&Request::ReadDir {
-                handle,
-                cookie,
-                count,
-            })?
-            else {
-                return Err(wrong_kind());
-            };
-            // The core checked that every entry decodes.
-            let entries = DirEntryIter::new(batch.bytes)
-                .flatten()
-                .map(|e| {
-                    (
-                        e.ino,
-                        e.cookie,
-                        e.file_type.to_dirent_type(),
-                        e.name.to_vec(),
-                    )
-                })
-                .collect();
-            Ok(DirBatch {
-                entries,
-                eof: batch.complete,
-            })
-        })
     }
 
     /// Creates a directory.

@@ -10,14 +10,17 @@ use orfa_wire::{Attr, AttrMask, DirEntryIter, PathFlags};
 
 use super::{RResult, Server, wrong_kind};
 
+/// The largest directory batch asked for at once.
+const READDIR_BATCH: u64 = 32 * 1024;
+
 /// The largest `READDIRPLUS` batch asked for at once: an entry with its
 /// attributes takes about 200 bytes, so this is about 1,300 entries, and
 /// `ls -l` of 10,000 files costs 8 requests.
 const PLUS_BATCH: u64 = 256 * 1024;
 
-/// One entry of a `READDIRPLUS` batch, decoded and owned.
+/// One directory entry, decoded and owned.
 #[derive(Debug)]
-pub(crate) struct PlusEntry {
+pub(crate) struct DirEntry {
     /// Inode number.
     pub(crate) ino: u64,
     /// The cookie after this entry.
@@ -26,15 +29,15 @@ pub(crate) struct PlusEntry {
     pub(crate) dtype: u8,
     /// The name.
     pub(crate) name: Vec<u8>,
-    /// The attributes, if the server could read them.
+    /// The attributes, if the batch carried them and the server could read them.
     pub(crate) attr: Option<Attr>,
 }
 
-/// One `READDIRPLUS` batch.
+/// One batch of directory entries.
 #[derive(Debug, Default)]
-pub(crate) struct PlusBatch {
+pub(crate) struct DirBatch {
     /// The entries, in order.
-    pub(crate) entries: Vec<PlusEntry>,
+    pub(crate) entries: Vec<DirEntry>,
     /// Whether the directory has no more entries after these.
     pub(crate) eof: bool,
 }
@@ -142,23 +145,34 @@ impl Server {
         })
     }
 
-    /// The next batch of entries of directory `handle` after `cookie`, with
-    /// their attributes.
-    pub(crate) fn readdirplus(&self, handle: u64, cookie: u64) -> RResult<PlusBatch> {
+    /// The next batch of entries of directory `handle` after `cookie`: with
+    /// their attributes (`READDIRPLUS`) when the session has version 1.1,
+    /// without (`READDIR`) on a 1.0 session.
+    pub(crate) fn list(&self, handle: u64, cookie: u64) -> RResult<DirBatch> {
         self.with_conn(|conn| {
-            let count = PLUS_BATCH.min(conn.limits().max_io);
-            let Reply::ReadDirPlus(batch) = conn.call(&Request::ReadDirPlus {
-                handle,
-                cookie,
-                count,
-            })?
-            else {
-                return Err(wrong_kind());
+            let plus = conn.limits().minor >= 1;
+            let count = if plus { PLUS_BATCH } else { READDIR_BATCH }.min(conn.limits().max_io);
+            let request = if plus {
+                Request::ReadDirPlus {
+                    handle,
+                    cookie,
+                    count,
+                }
+            } else {
+                Request::ReadDir {
+                    handle,
+                    cookie,
+                    count,
+                }
+            };
+            let batch = match conn.call(&request)? {
+                Reply::ReadDirPlus(batch) | Reply::ReadDir(batch) => batch,
+                _ => return Err(wrong_kind()),
             };
             // The core checked that every entry decodes.
-            let entries = DirEntryIter::with_attrs(batch.bytes)
+            let entries = DirEntryIter::of(batch.bytes, plus)
                 .flatten()
-                .map(|e| PlusEntry {
+                .map(|e| DirEntry {
                     ino: e.ino,
                     cookie: e.cookie,
                     dtype: e.file_type.to_dirent_type(),
@@ -166,7 +180,7 @@ impl Server {
                     attr: e.attr.filter(|a| a.mask.get() != 0),
                 })
                 .collect();
-            Ok(PlusBatch {
+            Ok(DirBatch {
                 entries,
                 eof: batch.complete,
             })

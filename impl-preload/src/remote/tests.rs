@@ -238,9 +238,13 @@ fn every_call_over_tcp_with_split_io() {
     let (dir, _) = s
         .open(0, b"d", OpenFlags::READ | OpenFlags::DIRECTORY, 0)
         .unwrap();
-    let batch = s.readdir(dir, 0).unwrap();
+    let batch = s.list(dir, 0).unwrap();
     assert!(batch.eof);
-    let mut names: Vec<_> = batch.entries.iter().map(|e| (e.3.clone(), e.2)).collect();
+    let mut names: Vec<_> = batch
+        .entries
+        .iter()
+        .map(|e| (e.name.clone(), e.dtype))
+        .collect();
     names.sort();
     assert_eq!(
         names,
