@@ -54,7 +54,7 @@ pub fn request(i: usize, change: &SetAttr) -> Request<'_> {
         pid: 42,
         wait,
     };
-    match i % 31 {
+    match i % 33 {
         0 => Request::Open {
             base: 0,
             path: b"f",
@@ -211,6 +211,8 @@ pub fn request(i: usize, change: &SetAttr) -> Request<'_> {
             offset: 0,
             hole: true,
         },
+        30 => Request::Share { handle: 1 },
+        31 => Request::Attach { token: 7 },
         _ => Request::Unlink {
             base: 2,
             path: b"h",

@@ -37,7 +37,7 @@ pub struct Completion<D> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Reply<D> {
-    /// `OPEN`: the new handle and the attributes of the opened object.
+    /// `OPEN` and `ATTACH`: the new handle and the attributes of the object.
     Open {
         /// The new handle.
         handle: u64,
@@ -77,6 +77,8 @@ pub enum Reply<D> {
     Copied(u64),
     /// `SEEK`: the offset found.
     Offset(u64),
+    /// `SHARE`: the token other sessions attach with.
+    Token(u64),
     /// Any other operation: success, nothing returned.
     Done,
 }
@@ -105,6 +107,7 @@ impl<D: AsRef<[u8]>> Reply<D> {
             Self::Xattr { len, data } => Reply::Xattr { len, data: f(data) },
             Self::Copied(n) => Reply::Copied(n),
             Self::Offset(at) => Reply::Offset(at),
+            Self::Token(token) => Reply::Token(token),
             Self::Done => Reply::Done,
         }
     }
@@ -153,7 +156,7 @@ pub(crate) fn decode<'d>(
         value,
     };
     let reply = match head.op {
-        OpCode::OPEN => Reply::Open {
+        OpCode::OPEN | OpCode::ATTACH => Reply::Open {
             handle: head.value,
             attr: Attr::parse(data).map_err(malformed)?,
         },
@@ -201,6 +204,7 @@ pub(crate) fn decode<'d>(
         }
         OpCode::COPY_RANGE => Reply::Copied(head.value),
         OpCode::SEEK => Reply::Offset(head.value),
+        OpCode::SHARE => Reply::Token(head.value),
         OpCode::READLINK => Reply::ReadLink(data),
         OpCode::STATFS => Reply::StatFs(FsAttr::parse(data).map_err(malformed)?),
         OpCode::GETLK => Reply::GetLk(LockInfo::parse(data).map_err(malformed)?),

@@ -335,6 +335,18 @@ pub enum Request<'a> {
         /// Look for a hole instead of data.
         hole: bool,
     },
+    /// The token that lets the client's other sessions attach to the open
+    /// file of `handle` (since 1.2).
+    Share {
+        /// A file or directory handle.
+        handle: u64,
+    },
+    /// A handle of this session on the open file `token` names (since 1.2);
+    /// the reply carries the file's attributes, as `OPEN`'s.
+    Attach {
+        /// A token from another session's [`Request::Share`].
+        token: u64,
+    },
 }
 
 impl<'a> Request<'a> {
@@ -371,6 +383,8 @@ impl<'a> Request<'a> {
             Self::CopyRange { .. } => OpCode::COPY_RANGE,
             Self::Fallocate { .. } => OpCode::FALLOCATE,
             Self::Seek { .. } => OpCode::SEEK,
+            Self::Share { .. } => OpCode::SHARE,
+            Self::Attach { .. } => OpCode::ATTACH,
         }
     }
 
@@ -408,7 +422,9 @@ impl<'a> Request<'a> {
             | Self::ReadDirPlus { .. }
             | Self::CopyRange { .. }
             | Self::Fallocate { .. }
-            | Self::Seek { .. } => [&[], &[]],
+            | Self::Seek { .. }
+            | Self::Share { .. }
+            | Self::Attach { .. } => [&[], &[]],
         }
     }
 
@@ -464,7 +480,9 @@ impl<'a> Request<'a> {
             | Self::Cancel { .. }
             | Self::CopyRange { .. }
             | Self::Fallocate { .. }
-            | Self::Seek { .. } => Ok(()),
+            | Self::Seek { .. }
+            | Self::Share { .. }
+            | Self::Attach { .. } => Ok(()),
         }
     }
 
@@ -711,6 +729,8 @@ impl<'a> Request<'a> {
                     h.flags = PathFlags::SEEK_HOLE.0.into();
                 }
             }
+            Self::Share { handle } => h.handle = handle.into(),
+            Self::Attach { token } => h.arg0 = token.into(),
         }
         *h.as_wire()
     }

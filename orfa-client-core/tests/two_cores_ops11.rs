@@ -289,3 +289,47 @@ fn bad_names_are_refused_before_sending() {
     };
     assert!(client.send(&set).is_err());
 }
+
+#[test]
+fn share_and_attach_reach_an_unlinked_file_through_a_second_handle() {
+    let mut p = Pair::new(2);
+    let a = p.create(b"shared");
+    p.write(a, 0, b"kept");
+    let token = match p.call(&Request::Share { handle: a }) {
+        Ok(Reply::Token(token)) => token,
+        other => panic!("share: {other:?}"),
+    };
+    assert_ne!(token, 0);
+    let unlink = Request::Unlink {
+        base: 0,
+        path: b"shared",
+        flags: PathFlags::NONE,
+    };
+    assert_eq!(p.call(&unlink), Ok(Reply::Done));
+    let b = match p.call(&Request::Attach { token }) {
+        Ok(Reply::Open { handle, attr }) => {
+            assert_eq!(attr.size.get(), 4);
+            handle
+        }
+        other => panic!("attach: {other:?}"),
+    };
+    assert_ne!(a, b);
+    assert_eq!(p.call(&Request::Close { handle: a }), Ok(Reply::Done));
+    let read = Request::Read {
+        handle: b,
+        offset: 0,
+        count: 10,
+    };
+    assert_eq!(p.call(&read), Ok(Reply::Read(b"kept".to_vec())));
+    let stale = Request::Attach { token: token ^ 1 };
+    assert_eq!(p.call(&stale), Err(ErrorCode::STALE));
+}
+
+#[test]
+fn a_version_1_1_session_refuses_share_before_sending() {
+    let mut p = Pair::new(1);
+    assert!(matches!(
+        p.client.send(&Request::Share { handle: 1 }),
+        Err(SendError::Unsupported { .. })
+    ));
+}

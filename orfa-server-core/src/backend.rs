@@ -95,6 +95,35 @@ pub trait Backend {
     /// Releases a node. Errors are reported to the client but the node is gone.
     fn close(&mut self, cx: &Context, node: Self::Node) -> BackendResult<()>;
 
+    /// Makes the open file of `node` attachable from other sessions
+    /// (`SHARE`): keeps a node of it under a new token (see
+    /// [`ShareTable`](crate::ShareTable)), counted as held once, by `node`'s
+    /// handle. The session calls this once per handle and
+    /// [`Backend::unshare`] when that handle goes.
+    ///
+    /// The default refuses with [`ErrorCode::UNSUPPORTED`]: the client then
+    /// opens files again by path.
+    fn share(&mut self, cx: &Context, node: &Self::Node) -> BackendResult<u64> {
+        let _ = (cx, node);
+        Err(ErrorCode::UNSUPPORTED)
+    }
+
+    /// A new node on the open file `token` names (`ATTACH`), counted as one
+    /// more holder: with the same access and `APPEND` as the shared node,
+    /// whatever became of the file's names. [`ErrorCode::STALE`] if the
+    /// token names nothing kept.
+    fn attach(&mut self, cx: &Context, token: u64) -> BackendResult<Self::Node> {
+        let _ = (cx, token);
+        Err(ErrorCode::UNSUPPORTED)
+    }
+
+    /// A handle that shared or attached to `token` is gone (closed, or its
+    /// session ended): one holder fewer. The node itself goes to
+    /// [`Backend::close`] as usual.
+    fn unshare(&mut self, cx: &Context, token: u64) {
+        let _ = (cx, token);
+    }
+
     /// Reads at `offset` into `buf`; returns the bytes read (fewer only at end of file).
     fn read(
         &mut self,

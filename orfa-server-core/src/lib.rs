@@ -19,8 +19,10 @@ pub mod fuzz;
 mod locks;
 pub mod memfs;
 mod session;
+mod shares;
 
 pub use backend::{Backend, BackendResult, Base, Context, Timestamp, copy_xattr_out};
 pub use locks::{LockAccess, LockLimits, LockTable, SessionId};
 pub use memfs::{MemFs, MemNode};
 pub use session::{Config, Session, SessionError, Transmit};
+pub use shares::{ShareLimits, ShareTable};

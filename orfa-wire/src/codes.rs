@@ -67,6 +67,10 @@ open_code! {
         SEEK = 28,
         /// Withdraw a waiting request, named by its tag (since 1.1).
         CANCEL = 29,
+        /// Make an open file attachable from the client's other sessions (since 1.2).
+        SHARE = 30,
+        /// A handle on an open file another session shared (since 1.2).
+        ATTACH = 31,
         /// The data part of an earlier request, sent after its clear-to-send.
         DATA = 0x100,
     }
@@ -122,6 +126,8 @@ open_code! {
         ISDIR = 21,
         /// Invalid argument (EINVAL).
         INVAL = 22,
+        /// Too many open files in the system (ENFILE).
+        NFILE = 23,
         /// Too many open files (EMFILE).
         MFILE = 24,
         /// Text file busy (ETXTBSY).
@@ -158,6 +164,8 @@ open_code! {
         OVERFLOW = 75,
         /// Operation not supported (EOPNOTSUPP).
         NOTSUP = 95,
+        /// Stale file handle: a shared open file that is gone (ESTALE).
+        STALE = 116,
         /// Disk quota exceeded (EDQUOT).
         DQUOT = 122,
         /// The request was malformed; the session stays usable.
@@ -175,7 +183,9 @@ impl OpCode {
     /// The minor version of major 1 that introduced this operation; a session
     /// that agreed on an earlier minor answers it with [`ErrorCode::UNSUPPORTED`].
     pub const fn since_minor(self) -> u16 {
-        if self.0 >= Self::SETCONTEXT.0 && self.0 <= Self::CANCEL.0 {
+        if self.0 >= Self::SHARE.0 && self.0 <= Self::ATTACH.0 {
+            2
+        } else if self.0 >= Self::SETCONTEXT.0 && self.0 <= Self::CANCEL.0 {
             1
         } else {
             0

@@ -55,7 +55,7 @@ pub const MAGIC: u64 = u64::from_le_bytes(*b"ORFAwire");
 pub const VERSION_MAJOR: u16 = 1;
 
 /// The protocol's minor version: peers agree on the lower of theirs.
-pub const VERSION_MINOR: u16 = 1;
+pub const VERSION_MINOR: u16 = 2;
 
 /// The eager limit a server announces unless configured otherwise (64 KiB).
 pub const DEFAULT_EAGER_LIMIT: u64 = 64 * 1024;

@@ -35,11 +35,18 @@ fn layouts() {
 #[test]
 fn codes_debug() {
     let codes = (
-        [OpCode::OPEN, OpCode::CANCEL, OpCode::DATA, OpCode(0x7f)],
+        [
+            OpCode::OPEN,
+            OpCode::CANCEL,
+            OpCode::ATTACH,
+            OpCode::DATA,
+            OpCode(0x7f),
+        ],
         [MsgKind::REPLY, MsgKind::CLEAR_TO_SEND, MsgKind(9)],
         [
             ErrorCode::OK,
             ErrorCode::NOENT,
+            ErrorCode::STALE,
             ErrorCode::ESCAPE,
             ErrorCode(0x1234),
         ],

@@ -104,19 +104,18 @@ pub(super) fn poll_one(fd: c_int, events: i16, timeout_ms: u64) -> Result<bool, 
         events,
         revents: 0,
     };
-    let ts = libc::timespec {
-        tv_sec: (timeout_ms / 1000) as libc::time_t,
-        tv_nsec: ((timeout_ms % 1000) * 1_000_000) as c_long,
-    };
+    let mut ts = timespec_ms(timeout_ms);
     loop {
         // SAFETY: `pfd` and `ts` are live locals; the kernel writes only
-        // `pfd.revents`; a null signal mask leaves the mask unchanged.
+        // `pfd.revents` and the time left into `ts` (so that a retry after
+        // `EINTR` waits only for the rest); a null signal mask leaves the
+        // mask unchanged.
         let ret = unsafe {
             libc::syscall(
                 libc::SYS_ppoll,
                 ptr::from_mut(&mut pfd),
                 1 as libc::nfds_t,
-                ptr::from_ref(&ts),
+                ptr::from_mut(&mut ts),
                 ptr::null::<libc::sigset_t>(),
                 0usize,
             )
@@ -134,49 +133,230 @@ pub(super) fn poll_one(fd: c_int, events: i16, timeout_ms: u64) -> Result<bool, 
 pub(super) enum Wait {
     /// The descriptor has input (or an error or hang-up to report).
     Ready,
-    /// The time ran out.
+    /// A watched signal is pending.
+    Signal,
+    /// The time ran out, or the sleep ended for another reason.
     Timeout,
-    /// A signal handler ran.
-    Interrupted,
 }
 
-/// Waits until `fd` is readable or `timeout_ms` pass, with the thread's
-/// signal mask set to `mask` for the duration of the wait only (as
-/// `ppoll(2)` does atomically): a signal pending or arriving then runs its
-/// handler and ends the wait with [`Wait::Interrupted`].
-pub(super) fn wait_readable(fd: c_int, timeout_ms: u64, mask: u64) -> Result<Wait, Errno> {
-    let mut pfd = libc::pollfd {
+/// A `timespec` of `ms` milliseconds.
+fn timespec_ms(ms: u64) -> libc::timespec {
+    libc::timespec {
+        tv_sec: (ms / 1000) as libc::time_t,
+        tv_nsec: ((ms % 1000) * 1_000_000) as c_long,
+    }
+}
+
+/// Waits until `fd` is readable, a signal watched by `signals` is pending,
+/// or `timeout_ms` pass. The signal mask stays as it is (every signal
+/// blocked, in a lock wait): a signal never runs its handler here.
+pub(super) fn wait_readable(
+    fd: c_int,
+    signals: Option<&SignalFd>,
+    timeout_ms: u64,
+) -> Result<Wait, Errno> {
+    let signal_fd = signals.and_then(SignalFd::live);
+    let mut pfds = [fd, signal_fd.unwrap_or(-1)].map(|fd| libc::pollfd {
         fd,
         events: libc::POLLIN,
         revents: 0,
-    };
-    let ts = libc::timespec {
-        tv_sec: (timeout_ms / 1000) as libc::time_t,
-        tv_nsec: ((timeout_ms % 1000) * 1_000_000) as c_long,
-    };
-    // A handler that runs during the sleep is outside every holder of
-    // `SignalsBlocked`: its own remote calls start afresh, and if it never
-    // returns (`siglongjmp`) the count stays right.
-    let held = HELD.replace((0, 0));
-    // SAFETY: `pfd`, `ts` and `mask` are live locals; the kernel writes only
-    // `pfd.revents` and reads one 8-byte signal set (the size passed).
+    });
+    let count = if signal_fd.is_some() { 2 } else { 1 };
+    let mut ts = timespec_ms(timeout_ms);
+    // SAFETY: `pfds` holds at least `count` entries and `ts` is a live
+    // local; the kernel writes only the entries' `revents` and the time
+    // left into `ts`; a null signal mask leaves the mask unchanged.
     let ret = unsafe {
         libc::syscall(
             libc::SYS_ppoll,
-            ptr::from_mut(&mut pfd),
-            1 as libc::nfds_t,
-            ptr::from_ref(&ts),
+            pfds.as_mut_ptr(),
+            count as libc::nfds_t,
+            ptr::from_mut(&mut ts),
+            ptr::null::<u64>(),
+            size_of::<u64>(),
+        )
+    };
+    let [socket, signal] = pfds;
+    if signal.revents & libc::POLLNVAL != 0 {
+        if let Some(signals) = signals {
+            signals.lost();
+        }
+    }
+    match check(ret) {
+        Ok(0) | Err(libc::EINTR) => Ok(Wait::Timeout),
+        Ok(_) if socket.revents != 0 => Ok(Wait::Ready),
+        Ok(_) if signal.revents & libc::POLLIN != 0 => Ok(Wait::Signal),
+        Ok(_) => Ok(Wait::Timeout),
+        Err(e) => Err(e),
+    }
+}
+
+/// Where a [`SignalFd`] is moved, above the numbers programs use.
+const SIGNAL_FD_MIN: c_long = 900;
+
+/// A `signalfd(2)` over a set of signals, polled (never read) to learn
+/// that one of them is pending while all are blocked; closed when dropped.
+///
+/// It lives close-on-exec at a high number. Should the program close that
+/// number meanwhile (`close_range` in another thread), polling reports it
+/// and the descriptor is forgotten, never closed: the number may be the
+/// program's by then.
+#[derive(Debug)]
+pub(super) struct SignalFd {
+    fd: c_int,
+    lost: core::cell::Cell<bool>,
+}
+
+impl SignalFd {
+    /// A signalfd for the signals of `set`; `None` if the kernel refuses
+    /// one (out of descriptors), and the caller then looks at the pending
+    /// signals after each nap instead.
+    pub(super) fn new(set: u64) -> Option<Self> {
+        // SAFETY: the kernel reads one 8-byte signal set (the size passed)
+        // from a live local.
+        let ret = unsafe {
+            libc::syscall(
+                libc::SYS_signalfd4,
+                -1,
+                ptr::from_ref(&set),
+                size_of::<u64>(),
+                libc::SFD_CLOEXEC | libc::SFD_NONBLOCK,
+            )
+        };
+        let low = c_int::try_from(check(ret).ok()?).ok()?;
+        let fd = match fcntl(low, libc::F_DUPFD_CLOEXEC, SIGNAL_FD_MIN) {
+            Ok(high) => {
+                close(low);
+                high
+            }
+            Err(_) => low,
+        };
+        Some(Self {
+            fd,
+            lost: core::cell::Cell::new(false),
+        })
+    }
+
+    fn live(&self) -> Option<c_int> {
+        (!self.lost.get()).then_some(self.fd)
+    }
+
+    fn lost(&self) {
+        self.lost.set(true);
+    }
+}
+
+impl Drop for SignalFd {
+    fn drop(&mut self) {
+        if !self.lost.get() {
+            close(self.fd);
+        }
+    }
+}
+
+/// The signals pending for the calling thread or its process (blocked ones
+/// included): bit `n - 1` for signal `n`.
+pub(super) fn pending_signals() -> u64 {
+    let mut set: u64 = 0;
+    // SAFETY: the kernel writes one 8-byte signal set (the size passed)
+    // into a live local.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_rt_sigpending,
+            ptr::from_mut(&mut set),
+            size_of::<u64>(),
+        )
+    };
+    if ret < 0 { 0 } else { set }
+}
+
+/// What the process does with a signal, as far as an interrupted wait is
+/// concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Disposition {
+    /// A handler runs; `restart` if it was installed with `SA_RESTART`.
+    Handler {
+        /// Whether the interrupted call goes on after the handler.
+        restart: bool,
+    },
+    /// Ignored, or the default action (discard, stop, terminate): no code
+    /// of the program runs.
+    NoHandler,
+}
+
+/// The kernel's `struct sigaction` as `rt_sigaction(2)` fills it on 64-bit
+/// Linux; the C library's differs. Only the first two fields are read,
+/// which every architecture lays out alike; the buffer is at least as large
+/// as any of them.
+#[repr(C)]
+struct KernelSigaction {
+    handler: usize,
+    flags: libc::c_ulong,
+    restorer: usize,
+    mask: u64,
+}
+
+/// The disposition of signal `sig` now. The kernel's own record is asked,
+/// not the C library's `sigaction`, which hides the C library's own signals.
+pub(super) fn disposition(sig: c_int) -> Disposition {
+    let mut old = KernelSigaction {
+        handler: libc::SIG_DFL,
+        flags: 0,
+        restorer: 0,
+        mask: 0,
+    };
+    // SAFETY: a null new action only queries; the kernel writes at most
+    // the size of its `struct sigaction` into `old`, a live local at least
+    // that large.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_rt_sigaction,
+            sig,
+            ptr::null::<KernelSigaction>(),
+            ptr::from_mut(&mut old),
+            size_of::<u64>(),
+        )
+    };
+    if ret < 0 || old.handler == libc::SIG_DFL || old.handler == libc::SIG_IGN {
+        return Disposition::NoHandler;
+    }
+    Disposition::Handler {
+        restart: old.flags & libc::SA_RESTART as libc::c_ulong != 0,
+    }
+}
+
+/// Lets the pending signals of `set` take effect now: their handlers run,
+/// ignored ones are discarded, default actions happen (the process may
+/// stop, or end). Returns whether a handler ran. Signals outside `set`
+/// stay blocked, and so does every signal again on return.
+///
+/// A `ppoll(2)` of no descriptor with a zero timeout and the mask `!set`:
+/// it fails with `EINTR` exactly when a handler ran during it.
+pub(super) fn deliver(set: u64) -> bool {
+    if set == 0 {
+        return false;
+    }
+    let mask = !set;
+    let mut ts = timespec_ms(0);
+    // A handler that runs here is outside every holder of
+    // `SignalsBlocked`: its own remote calls start afresh, and if it never
+    // returns (`siglongjmp`) the count stays right.
+    let held = HELD.replace((0, 0));
+    // SAFETY: no descriptors (a null array of length 0); `ts` and `mask`
+    // are live locals; the kernel reads one 8-byte signal set (the size
+    // passed).
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_ppoll,
+            ptr::null_mut::<libc::pollfd>(),
+            0 as libc::nfds_t,
+            ptr::from_mut(&mut ts),
             ptr::from_ref(&mask),
             size_of::<u64>(),
         )
     };
     HELD.set(held);
-    match check(ret) {
-        Ok(0) => Ok(Wait::Timeout),
-        Ok(_) => Ok(Wait::Ready),
-        Err(libc::EINTR) => Ok(Wait::Interrupted),
-        Err(e) => Err(e),
-    }
+    check(ret) == Err(libc::EINTR)
 }
 
 /// Whether a read from `fd` would not block: input, end of stream or an error.

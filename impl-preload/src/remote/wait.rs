@@ -4,24 +4,34 @@
 //! A `LOCK` that may wait is sent with the connection held, like any
 //! request; then the connection is let go, so that other threads (and
 //! signal handlers) of the process keep using it while the lock waits.
-//! The waiting thread sleeps in `ppoll` on the socket with the caller's
-//! signal mask: a signal handler that runs ends the sleep, and the thread
-//! sends `CANCEL` for its tag and takes the final answer (`INTR`, or the
-//! lock if it was granted first). Whoever reads the answer of a waiting
-//! lock from the socket parks it in the connection; the waiting thread
-//! looks there after each wake-up, and at least every [`NAP_MS`], for when
-//! another thread read it.
+//! Whoever reads the answer of a waiting lock from the socket parks it in
+//! the connection; the waiting thread looks there after each wake-up, and
+//! at least every [`NAP_MS`], for when another thread read it.
 //!
-//! Linux restarts an interrupted `F_SETLKW` or `flock` after a handler
-//! installed with `SA_RESTART`; here any handler ends the wait with `EINTR`
-//! (which handler ran is not known), as it does without `SA_RESTART`.
-//! Programs that wait for locks retry `EINTR` themselves.
+//! Signals are handled as Linux handles them in a blocked `F_SETLKW` or
+//! `flock`. Every signal stays blocked through the wait; the thread sleeps
+//! in `ppoll` on the socket and on a `signalfd` of the signals the program
+//! lets through, which tells it that one is pending without taking it.
+//! Then, by the signal's disposition:
+//!
+//! - no handler (ignored, or a default action that discards the signal,
+//!   stops the process or ends it): the signal takes effect at once and
+//!   the wait goes on;
+//! - a handler: the thread sends `CANCEL` for its tag and takes the final
+//!   answer (`INTR`, or the lock if it was granted first). With nothing
+//!   waiting on the server, the handler runs; then the `LOCK` is sent
+//!   again if the handler was installed with `SA_RESTART` (the kernel
+//!   restarts the call), and the call fails with `EINTR` if not.
+//!
+//! A handler thus never runs while the request waits on the server: one
+//! that leaves with `siglongjmp` abandons no request that could later
+//! grant a lock nobody waits for.
 
 use orfa_client_core::{Reply, Request};
 use orfa_wire::{LockInfo, LockOwnerKind, LockType};
 
 use super::conn::Failure;
-use super::sys::{self, SignalsBlocked, Wait};
+use super::sys::{self, Disposition, SignalFd, SignalsBlocked};
 use super::{RResult, Server, wrong_kind};
 
 /// The longest sleep between two looks at the parked answers.
@@ -80,24 +90,54 @@ impl Server {
         })
     }
 
-    /// Sets a lock, waiting for conflicting ones to go. A signal handler
-    /// that runs meanwhile ends the wait with `EINTR` (unless the lock was
-    /// granted first); waiting into a deadlock fails with `EDEADLK`.
+    /// Sets a lock, waiting for conflicting ones to go, with the signal
+    /// semantics of the module's description; waiting into a deadlock
+    /// fails with `EDEADLK`.
     pub(crate) fn lock_wait(&self, spec: &LockSpec) -> RResult<()> {
-        // Kept blocked outside the sleeps, so that a signal is never taken
-        // between two looks and missed: it stays pending until the next sleep.
+        // Kept blocked throughout, so that no signal is taken unseen: one
+        // that comes stays pending until this function decides its fate.
         let blocked = SignalsBlocked::new();
+        let watched = !blocked.caller_mask() & !(bit(libc::SIGKILL) | bit(libc::SIGSTOP));
+        let signals = SignalFd::new(watched);
+        loop {
+            // Nothing waits on the server here: every pending signal may act.
+            let pending = Pending::now(watched);
+            sys::deliver(pending.quiet | pending.restart);
+            if sys::deliver(pending.interrupt) {
+                return Err(libc::EINTR);
+            }
+            if self.wait_once(spec, watched, signals.as_ref())? {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Sends `spec` as a waiting `LOCK` and waits for the answer: true once
+    /// the lock is set, false once the request is withdrawn because a
+    /// signal with a handler is pending.
+    fn wait_once(
+        &self,
+        spec: &LockSpec,
+        watched: u64,
+        signals: Option<&SignalFd>,
+    ) -> RResult<bool> {
         let (serial, fd, tag) = self.with_conn(|conn| {
             let tag = conn.send_waiting(&spec.lock(true))?;
             Ok((conn.serial(), conn.fd(), tag))
         })?;
+        let mut withdraw = false;
         let mut cancelled = false;
         loop {
-            let interrupted = match sys::wait_readable(fd, NAP_MS, blocked.caller_mask()) {
-                Ok(wait) => wait == Wait::Interrupted,
-                // Not expected on a live socket; look again after the nap.
-                Err(_) => false,
-            };
+            // A handler's signal stays pending until the request is gone:
+            // meanwhile only the socket can end the sleep.
+            let watch = if withdraw { None } else { signals };
+            // An error is not expected on a live socket; look again after the nap.
+            let _ = sys::wait_readable(fd, watch, NAP_MS);
+            if !cancelled {
+                let pending = Pending::now(watched);
+                sys::deliver(pending.quiet);
+                withdraw = pending.handlers() != 0;
+            }
             let answer = self.with_conn(|conn| {
                 if conn.serial() != serial {
                     // The connection was lost, and the request with it.
@@ -107,7 +147,7 @@ impl Server {
                     return Ok(Some(done));
                 }
                 // CANCEL needs a credit; without one, wait for the answer.
-                if interrupted && !cancelled && conn.credits() > 0 {
+                if withdraw && !cancelled && conn.credits() > 0 {
                     cancelled = true;
                     match conn.call(&Request::Cancel { tag }) {
                         Ok(Reply::Done) | Err(Failure::Errno(_)) => {}
@@ -119,9 +159,52 @@ impl Server {
                 }
                 Ok(None)
             })?;
-            if let Some(done) = answer {
-                return done;
+            match answer {
+                Some(Err(libc::EINTR)) if cancelled => return Ok(false),
+                Some(done) => return done.map(|()| true),
+                None => {}
             }
         }
+    }
+}
+
+/// The bit of signal `sig` in a kernel signal set.
+fn bit(sig: libc::c_int) -> u64 {
+    1 << (sig - 1)
+}
+
+/// The signals pending for this thread among those watched, by what
+/// letting them through does.
+#[derive(Debug, Default, Clone, Copy)]
+struct Pending {
+    /// No handler runs: the signal is ignored or has its default action.
+    quiet: u64,
+    /// Handlers installed with `SA_RESTART`.
+    restart: u64,
+    /// Other handlers, after which the call fails with `EINTR`.
+    interrupt: u64,
+}
+
+impl Pending {
+    /// The pending signals of `watched` now, sorted by their disposition.
+    fn now(watched: u64) -> Self {
+        let mut sorted = Self::default();
+        let mut rest = sys::pending_signals() & watched;
+        while rest != 0 {
+            let sig = rest.trailing_zeros() as libc::c_int + 1;
+            rest &= rest - 1;
+            let group = match sys::disposition(sig) {
+                Disposition::NoHandler => &mut sorted.quiet,
+                Disposition::Handler { restart: true } => &mut sorted.restart,
+                Disposition::Handler { restart: false } => &mut sorted.interrupt,
+            };
+            *group |= bit(sig);
+        }
+        sorted
+    }
+
+    /// The pending signals that have a handler.
+    fn handlers(&self) -> u64 {
+        self.restart | self.interrupt
     }
 }

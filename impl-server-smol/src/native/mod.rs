@@ -17,6 +17,7 @@ mod attr;
 mod dir;
 mod identity;
 mod resolve;
+mod share;
 mod space;
 mod sys;
 mod xattr;
@@ -49,6 +50,8 @@ pub(crate) struct NativeFs {
     /// An `O_PATH` descriptor of the export root; every lookup starts here
     /// or at a handle below it.
     root: Arc<OwnedFd>,
+    /// Open files shared between sessions (`SHARE`, `ATTACH`).
+    shares: share::Shares,
 }
 
 /// An open file or directory of a [`NativeFs`].
@@ -70,6 +73,7 @@ impl NativeFs {
             .open(dir)?;
         Ok(Self {
             root: Arc::new(OwnedFd::from(file)),
+            shares: share::Shares::new(),
         })
     }
 
@@ -203,6 +207,18 @@ impl Backend for NativeFs {
         let attr = attr::attr_of(fd.as_fd())?;
         let append = flags.contains(OpenFlags::APPEND) && !flags.contains(OpenFlags::PATH);
         Ok((NativeNode { fd, append }, attr))
+    }
+
+    fn share(&mut self, cx: &Context, node: &NativeNode) -> BackendResult<u64> {
+        self.shares.share(cx, node)
+    }
+
+    fn attach(&mut self, cx: &Context, token: u64) -> BackendResult<NativeNode> {
+        self.shares.attach(cx, token)
+    }
+
+    fn unshare(&mut self, cx: &Context, token: u64) {
+        self.shares.unshare(cx, token);
     }
 
     fn close(&mut self, _cx: &Context, node: NativeNode) -> BackendResult<()> {

@@ -30,6 +30,7 @@ use orfa_wire::{
 };
 
 use crate::backend::{Backend, BackendResult, Base, Context, Timestamp};
+use crate::shares::{ShareLimits, ShareTable};
 
 mod data;
 mod dir;
@@ -39,6 +40,7 @@ mod lookup;
 mod namespace;
 mod ranges;
 mod rename;
+mod share;
 mod space;
 #[cfg(test)]
 mod tests;
@@ -101,6 +103,8 @@ pub struct MemFs {
     /// Data pages held by all regular files.
     used_pages: u64,
     limits: Limits,
+    /// Open files shared between sessions (`SHARE`, `ATTACH`).
+    shares: ShareTable<MemNode>,
 }
 
 impl MemFs {
@@ -123,6 +127,7 @@ impl MemFs {
                 bytes: 1 << 40,
                 inodes: 1 << 32,
             },
+            shares: ShareTable::new(now.sec as u64 ^ u64::from(now.nsec) << 32),
         }
     }
 
@@ -131,6 +136,13 @@ impl MemFs {
     /// fail with [`ErrorCode::NOSPC`]. The defaults are 1 TiB and 2^32.
     pub fn set_limits(&mut self, bytes: u64, inodes: u64) {
         self.limits = Limits { bytes, inodes };
+    }
+
+    /// Sets how many open files may be shared between sessions at once, and
+    /// for how long one stays once no handle holds it (4096 and 60 s by
+    /// default).
+    pub fn set_share_limits(&mut self, limits: ShareLimits) {
+        self.shares.set_limits(limits);
     }
 
     /// The inode numbered `ino`.
@@ -189,6 +201,18 @@ impl Backend for MemFs {
         mode: u32,
     ) -> BackendResult<(MemNode, Attr)> {
         self.do_open(cx, Self::start(base), path, flags, mode)
+    }
+
+    fn share(&mut self, cx: &Context, node: &MemNode) -> BackendResult<u64> {
+        self.share_node(cx, node)
+    }
+
+    fn attach(&mut self, cx: &Context, token: u64) -> BackendResult<MemNode> {
+        self.attach_node(cx, token)
+    }
+
+    fn unshare(&mut self, cx: &Context, token: u64) {
+        self.unshare_token(cx, token);
     }
 
     fn close(&mut self, _cx: &Context, node: MemNode) -> BackendResult<()> {

@@ -15,12 +15,19 @@ use crate::locks::LockAccess;
 /// What a successful operation answers: `value`, `aux` and the data part.
 #[derive(Debug, Default)]
 pub(super) struct Answer {
-    value: u64,
-    aux: u64,
-    body: Vec<u8>,
+    pub(super) value: u64,
+    pub(super) aux: u64,
+    pub(super) body: Vec<u8>,
 }
 
 impl Answer {
+    pub(super) fn value(value: u64) -> Self {
+        Self {
+            value,
+            ..Self::default()
+        }
+    }
+
     pub(super) fn body(body: Vec<u8>) -> Self {
         Self {
             body,
@@ -140,6 +147,14 @@ impl<N> Session<N> {
         })
     }
 
+    /// Keeps a new node under a new handle number.
+    pub(super) fn add_handle(&mut self, node: N) -> u64 {
+        let handle = self.next_handle;
+        self.next_handle += 1;
+        self.handles.insert(handle, node);
+        handle
+    }
+
     /// The node a handle names, or `BADF`.
     pub(super) fn node(&self, handle: u64) -> Result<&N, ErrorCode> {
         self.handles.get(&handle).ok_or(ErrorCode::BADF)
@@ -167,8 +182,11 @@ impl<N> Session<N> {
             OpCode::OPEN => self.open(cx, backend, h, data),
             OpCode::CLOSE => {
                 let node = self.handles.remove(&handle).ok_or(ErrorCode::BADF)?;
+                self.unlink_handle(cx, backend, handle);
                 backend.close(cx, node).map(|()| Answer::default())
             }
+            OpCode::SHARE => self.share(cx, backend, h),
+            OpCode::ATTACH => self.attach(cx, backend, h),
             OpCode::READ => {
                 let node = self.node(handle)?;
                 let count = h.count.get().min(self.config.max_io) as usize;
@@ -330,9 +348,7 @@ impl<N> Session<N> {
         let base = self.base(h.handle.get())?;
         let mode = mode(h)? & !cx.umask;
         let (node, attr) = backend.open(cx, base, check_path(data)?, flags, mode)?;
-        let handle = self.next_handle;
-        self.next_handle += 1;
-        self.handles.insert(handle, node);
+        let handle = self.add_handle(node);
         Ok(Answer {
             value: handle,
             aux: 0,

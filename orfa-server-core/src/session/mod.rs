@@ -4,8 +4,13 @@ mod dispatch;
 #[cfg(test)]
 mod lock_tests;
 mod locking;
+mod sharing;
+#[cfg(test)]
+mod share_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod two_clients;
 
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::sync::Arc;
@@ -265,6 +270,8 @@ pub struct Session<N> {
     /// Handles that asked for a `HANDLE` or `FLOCK` lock, with the key of their file:
     /// closing one releases its locks.
     lock_handles: BTreeMap<u64, u128>,
+    /// Handles shared with `SHARE` or made by `ATTACH`, with their token.
+    links: BTreeMap<u64, u64>,
 }
 
 /// A client's identity and umask, as set by `SETCONTEXT`.
@@ -297,6 +304,7 @@ impl<N> Session<N> {
             id: SessionId::next(),
             uses_locks: false,
             lock_handles: BTreeMap::new(),
+            links: BTreeMap::new(),
         }
     }
 
@@ -439,6 +447,9 @@ impl<N> Session<N> {
             let id = self.id;
             locks.with(|t| t.release_session(id));
             self.lock_handles.clear();
+        }
+        for (_, token) in core::mem::take(&mut self.links) {
+            backend.unshare(cx, token);
         }
         for (_, node) in core::mem::take(&mut self.handles) {
             // The client is gone: there is no one to report a close error to.
