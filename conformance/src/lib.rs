@@ -13,4 +13,4 @@ mod tree;
 
 pub use artifacts::{Artifacts, preload_library, server_binary, workspace_root};
 pub use server::{Export, Server, Transport, on_both_exports, on_both_exports_with};
-pub use tree::{Listing, build_c, listing, run_ok, sh};
+pub use tree::{Listing, build_c, listing, require, run_ok, sh};

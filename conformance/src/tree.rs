@@ -82,3 +82,18 @@ pub fn build_c(
     assert!(status.success(), "cc failed on {}", src.display());
     exe
 }
+
+/// Panics, saying what to install, unless `program` is on the `PATH`: a
+/// test never skips a check silently.
+pub fn require(program: &str, package: &str) {
+    let found = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {program}"))
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        found,
+        "`{program}` is not installed: install the Debian package `{package}` \
+         (.ci/run does) to run this test"
+    );
+}

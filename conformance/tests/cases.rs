@@ -192,24 +192,16 @@ os.rename(R + '/c.lock', R + '/c')
 print(open(R + '/c').read(), os.read(fd, 10).decode(), os.path.exists(R + '/c.lock'))",
         );
         assert_eq!(out, "new old False\n");
+        // A child inherits the open file itself, not its name: through a
+        // fork (`cat <&4`), an exec that ends the shell's own session
+        // (`exec cat`), and after the file was unlinked.
         let out = s.sh_ok(
             "echo old > $R/k; echo new > $R/k.lock; exec 4< $R/k; mv $R/k.lock $R/k; \
-             cat $R/k; cat <&4; test -e $R/k.lock || echo gone",
+             cat $R/k; cat <&4; test -e $R/k.lock || echo gone; \
+             echo older > $R/j; exec 5< $R/j; echo newer > $R/j.new; mv $R/j.new $R/j; \
+             bash -c 'exec cat <&5'; exec 6< $R/j; rm $R/j; bash -c 'cat <&6; test -e $R/j || echo unlinked'",
         );
-        // FIXME(#4): a child inherits a remote descriptor by opening its path
-        // again (server handles belong to one session); after a rename over
-        // that path the path names another file, and the child's reads fail
-        // with ESTALE instead of giving the old bytes. Never the new bytes.
-        if out != "new\nold\ngone\n" {
-            eprintln!(
-                "FIXME(#4) C09: an inherited descriptor of a file renamed over cannot \
-                 be re-attached (got {out:?}, want \"new\\nold\\ngone\\n\")"
-            );
-        }
-        assert!(
-            out == "new\nold\ngone\n" || out == "new\ngone\n",
-            "an inherited descriptor read the wrong file: {out:?}"
-        );
+        assert_eq!(out, "new\nold\ngone\nolder\nnewer\nunlinked\n");
         let out = python(
             s,
             "os.makedirs(R + '/d/sub'); os.mkdir(R + '/empty'); os.makedirs(R + '/full/x')

@@ -356,3 +356,23 @@ next_fns! {
     fn fts64_set(sp: *mut Fts, p: *mut FtsEnt, instr: c_int) -> c_int = -1;
     fn fts64_close(sp: *mut Fts) -> c_int = -1;
 }
+
+// Calls that hand descriptors to another program.
+next_fns! {
+    fn execve(path: Path, argv: *const *const c_char, envp: *const *const c_char) -> c_int = -1;
+    fn execv(path: Path, argv: *const *const c_char) -> c_int = -1;
+    fn execvp(file: Path, argv: *const *const c_char) -> c_int = -1;
+    fn execvpe(file: Path, argv: *const *const c_char, envp: *const *const c_char) -> c_int
+        = -1;
+    fn fexecve(fd: c_int, argv: *const *const c_char, envp: *const *const c_char) -> c_int = -1;
+    fn posix_spawn(
+        pid: *mut libc::pid_t, path: Path, actions: *const libc::posix_spawn_file_actions_t,
+        attr: *const libc::posix_spawnattr_t, argv: *const *mut c_char, envp: *const *mut c_char
+    ) -> c_int = libc::ENOSYS;
+    fn posix_spawnp(
+        pid: *mut libc::pid_t, file: Path, actions: *const libc::posix_spawn_file_actions_t,
+        attr: *const libc::posix_spawnattr_t, argv: *const *mut c_char, envp: *const *mut c_char
+    ) -> c_int = libc::ENOSYS;
+    fn system(command: Path) -> c_int = -1;
+    fn popen(command: Path, mode: Path) -> *mut FILE = ptr::null_mut();
+}

@@ -12,8 +12,8 @@
 //! instead of reading or writing the state's bytes.
 //!
 //! The memfd holds a [`Header`], then the server's name, then the path. Only
-//! the lock, the offset and the status flags change after creation, and only
-//! through atomics.
+//! the lock, the offset, the status flags and the token change after
+//! creation, and only through atomics.
 
 use core::ffi::c_int;
 use core::ptr::NonNull;
@@ -26,7 +26,7 @@ use crate::remote::Errno;
 const MAGIC: u64 = u64::from_le_bytes(*b"ORFA-FD\x01");
 
 /// The layout's version: a process only adopts the version it knows.
-const VERSION: u32 = 2;
+const VERSION: u32 = 3;
 
 /// What `/proc/self/fd/N` reads for a descriptor of such a memfd.
 pub(crate) const LINK: &[u8] = b"/memfd:orfa-fd (deleted)";
@@ -56,6 +56,9 @@ struct Header {
     /// The file's inode number on the server, to tell that a re-opened
     /// path still names the same file.
     ino: u64,
+    /// The server's token for the open file (`SHARE`), with which another
+    /// process attaches to it; 0 until a process shares it.
+    token: AtomicU64,
 }
 
 const HEADER_LEN: usize = size_of::<Header>();
@@ -213,6 +216,7 @@ impl Shared {
             path_len,
             _pad: 0,
             ino: recipe.ino,
+            token: AtomicU64::new(0),
         };
         // SAFETY: the mapping is `len` bytes, page-aligned, and nobody else
         // knows it yet: the header and both strings fit (len was sized so).
@@ -288,6 +292,20 @@ impl Shared {
     /// The file's inode number on the server when it was opened.
     pub(crate) fn ino(&self) -> u64 {
         self.header().ino
+    }
+
+    /// The server's token for the open file, 0 if nobody shared it yet.
+    pub(crate) fn token(&self) -> u64 {
+        self.header().token.load(Ordering::Acquire)
+    }
+
+    /// Records the token a process got by sharing the open file, unless
+    /// another process recorded one first (either attaches to the same file).
+    pub(crate) fn set_token(&self, token: u64) {
+        let _ = self
+            .header()
+            .token
+            .compare_exchange(0, token, Ordering::AcqRel, Ordering::Acquire);
     }
 
     /// The memfd's inode number, which identifies the description.

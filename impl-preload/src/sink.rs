@@ -19,8 +19,9 @@
 //! made by any later process of the user removes the leftovers of processes
 //! that no longer exist.
 //!
-//! A remote path too long to be spelt within `PATH_MAX` gets a plain sink,
-//! and exec'd programs stay in it (FIXME(#4)).
+//! A remote path too long to be spelt within `PATH_MAX` gets a plain sink:
+//! the process still knows its remote directory, but a program it execs
+//! starts in the plain sink, where relative paths fail with `ENOENT`.
 
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 

@@ -1,5 +1,6 @@
-//! `vfork`, made a `fork`; and every child made by `fork` or `_Fork`
-//! forgets its parent's process id.
+//! How descriptors pass to children: `vfork`, made a `fork`; the
+//! process id every child made by `fork` or `_Fork` forgets; and the
+//! sharing of remote open files before a `fork`, an `exec` or a spawn.
 //!
 //! A `vfork` child shares its parent's memory until it execs, and the
 //! wrappers it calls meanwhile (`close`, `dup2`, `open`) would change this
@@ -12,8 +13,14 @@
 //! parent's memory too, but through the C library's internal calls, which
 //! never reach these wrappers: the tables are left alone, and the spawned
 //! program finds its inherited remote descriptors when it loads (`inherit`).
+//!
+//! Before any of these hands descriptors on, the remote open files are
+//! shared (see `vfd::share_all`): in a `fork` handler, and in wrappers of
+//! the `exec` calls, `posix_spawn`, `system` and `popen`. The variadic
+//! `execl`, `execlp` and `execle` cannot be wrapped; a program they start
+//! reaches a description nobody shared by opening its path again.
 
-use core::ffi::c_void;
+use core::ffi::{c_char, c_int, c_void};
 use core::sync::atomic::AtomicPtr;
 
 /// `vfork`: `fork`.
@@ -43,10 +50,24 @@ extern "C" fn in_child() {
     crate::shared::forget_pid();
 }
 
-/// Registers [`in_child`] when the library is loaded.
+/// Runs in the parent before every `fork`: the child will attach to the
+/// parent's open files.
+extern "C" fn before_fork() {
+    share_all();
+}
+
+/// Registers [`before_fork`] and [`in_child`] when the library is loaded.
 extern "C" fn on_load() {
-    // SAFETY: registering a handler that only stores to an atomic.
-    unsafe { libc::pthread_atfork(None, None, Some(in_child)) };
+    // SAFETY: registering handlers that are safe to run around a fork: the
+    // first runs in the parent before it, the second stores to an atomic.
+    unsafe { libc::pthread_atfork(Some(before_fork), None, Some(in_child)) };
+}
+
+/// Shares the remote open files, leaving `errno` as it was.
+fn share_all() {
+    let saved = crate::errno::get();
+    crate::vfd::share_all();
+    crate::errno::set(saved);
 }
 
 #[used]
@@ -75,4 +96,128 @@ unsafe extern "C" fn _Fork() -> libc::pid_t {
         in_child();
     }
     pid
+}
+
+type Argv = *const *const c_char;
+
+/// `execve`, after sharing the remote open files.
+///
+/// # Safety
+///
+/// `execve`'s contract.
+#[unsafe(no_mangle)]
+unsafe extern "C" fn execve(path: *const c_char, argv: Argv, envp: Argv) -> c_int {
+    share_all();
+    // SAFETY: forwarded with the caller's arguments.
+    unsafe { crate::next::execve(path, argv, envp) }
+}
+
+/// `execv`, after sharing the remote open files.
+///
+/// # Safety
+///
+/// `execv`'s contract.
+#[unsafe(no_mangle)]
+unsafe extern "C" fn execv(path: *const c_char, argv: Argv) -> c_int {
+    share_all();
+    // SAFETY: forwarded with the caller's arguments.
+    unsafe { crate::next::execv(path, argv) }
+}
+
+/// `execvp`, after sharing the remote open files.
+///
+/// # Safety
+///
+/// `execvp`'s contract.
+#[unsafe(no_mangle)]
+unsafe extern "C" fn execvp(file: *const c_char, argv: Argv) -> c_int {
+    share_all();
+    // SAFETY: forwarded with the caller's arguments.
+    unsafe { crate::next::execvp(file, argv) }
+}
+
+/// `execvpe`, after sharing the remote open files.
+///
+/// # Safety
+///
+/// `execvpe`'s contract.
+#[unsafe(no_mangle)]
+unsafe extern "C" fn execvpe(file: *const c_char, argv: Argv, envp: Argv) -> c_int {
+    share_all();
+    // SAFETY: forwarded with the caller's arguments.
+    unsafe { crate::next::execvpe(file, argv, envp) }
+}
+
+/// `fexecve`, after sharing the remote open files.
+///
+/// # Safety
+///
+/// `fexecve`'s contract.
+#[unsafe(no_mangle)]
+unsafe extern "C" fn fexecve(fd: c_int, argv: Argv, envp: Argv) -> c_int {
+    share_all();
+    // SAFETY: forwarded with the caller's arguments.
+    unsafe { crate::next::fexecve(fd, argv, envp) }
+}
+
+/// `posix_spawn`, after sharing the remote open files.
+///
+/// # Safety
+///
+/// `posix_spawn`'s contract.
+#[unsafe(no_mangle)]
+unsafe extern "C" fn posix_spawn(
+    pid: *mut libc::pid_t,
+    path: *const c_char,
+    actions: *const libc::posix_spawn_file_actions_t,
+    attr: *const libc::posix_spawnattr_t,
+    argv: *const *mut c_char,
+    envp: *const *mut c_char,
+) -> c_int {
+    share_all();
+    // SAFETY: forwarded with the caller's arguments.
+    unsafe { crate::next::posix_spawn(pid, path, actions, attr, argv, envp) }
+}
+
+/// `posix_spawnp`, after sharing the remote open files.
+///
+/// # Safety
+///
+/// `posix_spawnp`'s contract.
+#[unsafe(no_mangle)]
+unsafe extern "C" fn posix_spawnp(
+    pid: *mut libc::pid_t,
+    file: *const c_char,
+    actions: *const libc::posix_spawn_file_actions_t,
+    attr: *const libc::posix_spawnattr_t,
+    argv: *const *mut c_char,
+    envp: *const *mut c_char,
+) -> c_int {
+    share_all();
+    // SAFETY: forwarded with the caller's arguments.
+    unsafe { crate::next::posix_spawnp(pid, file, actions, attr, argv, envp) }
+}
+
+/// `system`, after sharing the remote open files.
+///
+/// # Safety
+///
+/// `system`'s contract.
+#[unsafe(no_mangle)]
+unsafe extern "C" fn system(command: *const c_char) -> c_int {
+    share_all();
+    // SAFETY: forwarded with the caller's argument.
+    unsafe { crate::next::system(command) }
+}
+
+/// `popen`, after sharing the remote open files.
+///
+/// # Safety
+///
+/// `popen`'s contract.
+#[unsafe(no_mangle)]
+unsafe extern "C" fn popen(command: *const c_char, mode: *const c_char) -> *mut libc::FILE {
+    share_all();
+    // SAFETY: forwarded with the caller's arguments.
+    unsafe { crate::next::popen(command, mode) }
 }

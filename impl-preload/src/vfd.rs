@@ -9,21 +9,28 @@
 //!
 //! What the kernel cannot share is the server's handle: each process has its
 //! own connection, so each holds its own handle ([`OpenFile`]) for the
-//! descriptions it uses, attached on first use by opening the same path
-//! again. A forked child finds its parent's table and attaches anew; an
-//! exec'd program finds the descriptors at load (see `inherit`).
+//! descriptions it uses, attached on first use. Before this process hands
+//! its descriptors on (a `fork`, an `exec`, a spawn), every description it
+//! attached is shared: the server gives a token for the open file, kept in
+//! the description. A process that inherited the description attaches to
+//! the same open file with it, so it reads what its parent had open even if
+//! the file was renamed over or unlinked since (see the protocol's `SHARE`
+//! and `ATTACH`). A forked child finds its parent's table and attaches anew;
+//! an exec'd program finds the descriptors at load (see `inherit`).
+//!
+//! Without a token (a server older than protocol 1.2, an `execl` the
+//! library cannot see, a token whose grace period ended), attaching opens
+//! the path again (without creating or truncating) and checks that it names
+//! the same file: `ESTALE` if it now names another.
 //!
 //! A process-wide table maps each number to its description and, once
 //! attached, to its [`OpenFile`], shared by every descriptor of the
 //! description. A bitmap of the numbers in use answers "is this descriptor
 //! remote?" with one atomic load, which is all a local descriptor pays.
 //!
-//! FIXME(#4): attaching opens the path again (without creating or
-//! truncating), so a process that inherits a description of a file renamed
-//! or unlinked since the open gets `ENOENT` or the file now under that name,
-//! one whose permissions no longer allow the open mode gets `EACCES`, and
-//! `flock`/OFD locks taken through the parent's handle are not the child's.
-//! The protocol needs a way to attach to another session's handle.
+//! `flock` and OFD locks taken through a shared open file are the open
+//! file's (the server keeps them until its last handle closes), so a child
+//! and its parent hold them together, as on Linux.
 
 use core::ffi::c_int;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -257,14 +264,15 @@ pub(crate) fn here(file: &Arc<OpenFile>) -> Result<Arc<OpenFile>, Errno> {
 fn attach(shared: &Arc<Shared>) -> Result<Arc<OpenFile>, Errno> {
     let me = shared::pid();
     let server = remote::server(&shared.server())?;
-    let flags = crate::convert::open_flags(shared.reopen_flags());
-    let (handle, attr) = server.open(orfa_wire::ROOT_HANDLE, &shared.path(), flags, 0)?;
-    if attr.ino.get() != shared.ino() {
-        // The path now names another file (renamed over or replaced since
-        // the description was opened): better an error than its bytes.
-        let _ = server.close(handle);
-        return Err(libc::ESTALE);
-    }
+    let token = shared.token();
+    let attached = match token {
+        0 => None,
+        token => server.attach(token).ok(),
+    };
+    let (handle, attr) = match attached {
+        Some(found) => found,
+        None => reopen(server, shared)?,
+    };
     let file = Arc::new(OpenFile::new(
         server,
         handle,
@@ -291,6 +299,50 @@ fn attach(shared: &Arc<Shared>) -> Result<Arc<OpenFile>, Errno> {
     Ok(file)
 }
 
+/// Opens a description's path again, as long as it names the same file.
+fn reopen(server: &'static Server, shared: &Shared) -> Result<(u64, orfa_wire::Attr), Errno> {
+    let flags = crate::convert::open_flags(shared.reopen_flags());
+    let (handle, attr) = server.open(orfa_wire::ROOT_HANDLE, &shared.path(), flags, 0)?;
+    if attr.ino.get() != shared.ino() {
+        // The path now names another file (renamed over or replaced since
+        // the description was opened): better an error than its bytes.
+        let _ = server.close(handle);
+        return Err(libc::ESTALE);
+    }
+    Ok((handle, attr))
+}
+
+/// Whether any descriptor was ever made virtual in this process: until
+/// then, handing descriptors on costs nothing.
+static EVER: AtomicBool = AtomicBool::new(false);
+
+/// Shares every description this process attached and nobody has shared
+/// yet, so that processes it hands its descriptors to attach to the same
+/// open files. Runs before a `fork`, an `exec` and a spawn. A server that
+/// cannot share (older than protocol 1.2, unreachable) leaves the
+/// description without a token: its inheritors open the path again.
+pub(crate) fn share_all() {
+    if !EVER.load(Ordering::Acquire) {
+        return;
+    }
+    let me = shared::pid();
+    let mut files: Vec<Arc<OpenFile>> = table()
+        .iter()
+        .flatten()
+        .filter_map(|s| s.file.clone())
+        .filter(|f| f.owner == me && f.shared.token() == 0)
+        .collect();
+    files.sort_by_key(|f| f.shared.key());
+    files.dedup_by_key(|f| f.shared.key());
+    for file in files {
+        if file.shared.token() == 0 && !file.released.load(Ordering::Acquire) {
+            if let Ok(token) = file.server.share(file.handle) {
+                file.shared.set_token(token);
+            }
+        }
+    }
+}
+
 /// Whether `fd` is on the close-on-exec list (of the kernel, which keeps it).
 pub(crate) fn cloexec(fd: c_int) -> Option<bool> {
     // SAFETY: F_GETFD takes no argument.
@@ -315,6 +367,7 @@ fn register(fd: c_int, slot: Slot) -> Option<Slot> {
         }
         let old = table.get_mut(n)?.replace(slot);
         set_bit(n, true);
+        EVER.store(true, Ordering::Release);
         old
     };
     crate::std_streams::attach(fd);

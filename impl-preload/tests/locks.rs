@@ -2,7 +2,7 @@
 //! share one server: `fcntl` record locks, `flock`, `lockf`, blocking waits
 //! and their interruption, and sqlite3's locking (CASES C16).
 
-use conformance::{Server, on_both_exports};
+use conformance::{Server, on_both_exports, require};
 
 /// Python helpers every script starts with: `R`, `flock_struct` and
 /// `getlk` (F_GETLK of the whole file as a write lock would see it), and
@@ -172,21 +172,9 @@ print(t == fcntl.F_WRLCK, start, length, pid)
     });
 }
 
-/// Whether a program is installed.
-fn installed(program: &str) -> bool {
-    std::process::Command::new("sh")
-        .arg("-c")
-        .arg(format!("command -v {program}"))
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
 #[test]
 fn sqlite3_writers_take_turns() {
-    if !installed("sqlite3") {
-        eprintln!("sqlite3 is not installed: C16 not checked");
-        return;
-    }
+    require("sqlite3", "sqlite3");
     on_both_exports(|s, _| {
         // A second writer while one holds an exclusive transaction: "database is locked".
         let out = s.sh_ok(
@@ -210,5 +198,22 @@ c.execute('begin exclusive');c.execute('insert into t values(1)');time.sleep(3);
              done; wait; sqlite3 $R/db 'pragma integrity_check; select count(*) from t'",
         );
         assert_eq!(out, "ok\n801\n");
+    });
+}
+
+#[test]
+fn a_flock_taken_by_a_child_on_an_inherited_descriptor_outlives_the_child() {
+    require("flock", "util-linux");
+    on_both_exports(|s, _| {
+        // `flock 9` locks the shell's open file and exits; the lock stays
+        // until the shell closes descriptor 9, and another child using the
+        // same descriptor shares it.
+        let out = s.sh_ok(
+            "exec 9> $R/lockfile; flock -x 9; \
+             flock -n $R/lockfile -c 'echo taken' || echo busy; \
+             flock -n 9 && echo same open file; \
+             exec 9>&-; flock -n $R/lockfile -c 'echo free'",
+        );
+        assert_eq!(out, "busy\nsame open file\nfree\n");
     });
 }

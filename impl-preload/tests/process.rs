@@ -181,3 +181,47 @@ fn sinks() -> Vec<String> {
     }
     found
 }
+
+#[test]
+fn children_reach_the_open_file_after_it_was_renamed_over_or_unlinked() {
+    on_both_exports(|s, _| {
+        // subprocess (fork and exec), posix_spawn, system and the C
+        // library's popen each
+        // hand on a descriptor whose name now leads elsewhere or nowhere.
+        let out = python(
+            s,
+            "def fresh(name, text):
+    with open(R + '/' + name, 'w') as f: f.write(text)
+    fd = os.open(R + '/' + name, os.O_RDONLY)
+    fresh_name = R + '/' + name + '.new'
+    with open(fresh_name, 'w') as f: f.write('replacement')
+    os.rename(fresh_name, R + '/' + name)
+    return fd
+fd = fresh('a', 'by subprocess')
+print(subprocess.run(['cat'], stdin=fd, capture_output=True, text=True).stdout)
+fd = fresh('b', 'by posix_spawn')
+r, w = os.pipe()
+pid = os.posix_spawn('/bin/cat', ['cat'], os.environ,
+    file_actions=[(os.POSIX_SPAWN_DUP2, fd, 0), (os.POSIX_SPAWN_DUP2, w, 1)])
+os.close(w); os.waitpid(pid, 0); print(os.read(r, 100).decode())
+fd = fresh('c', 'by system')
+os.set_inheritable(fd, True)
+os.system(f'cat <&{fd} > {R}/system.out'); print(open(R + '/system.out').read())
+fd = fresh('d', 'unlinked')
+os.unlink(R + '/d')
+os.set_inheritable(fd, True)
+import ctypes
+libc = ctypes.CDLL(None)
+libc.popen.restype = ctypes.c_void_p
+libc.popen.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+libc.pclose.argtypes = [ctypes.c_void_p]
+libc.pclose(libc.popen(f'cat <&{fd} > {R}/popen.out'.encode(), b'r'))
+print(open(R + '/popen.out').read())
+print(open(R + '/a').read())",
+        );
+        assert_eq!(
+            out,
+            "by subprocess\nby posix_spawn\nby system\nunlinked\nreplacement\n"
+        );
+    });
+}

@@ -489,9 +489,11 @@ impl<'a> Request<'a> {
     /// The most reply data this request allows (for a `READ`, its count).
     pub(crate) fn reply_limit(&self) -> u64 {
         match *self {
-            Self::Open { .. } | Self::Stat { .. } | Self::SetAttr { .. } | Self::StatX { .. } => {
-                orfa_wire::ATTR_LEN as u64
-            }
+            Self::Open { .. }
+            | Self::Attach { .. }
+            | Self::Stat { .. }
+            | Self::SetAttr { .. }
+            | Self::StatX { .. } => orfa_wire::ATTR_LEN as u64,
             Self::GetXattr { size, .. } | Self::ListXattr { size, .. } => size,
             Self::ReadDirPlus { count, .. } => count,
             Self::StatFs { .. } => orfa_wire::FS_ATTR_LEN as u64,

@@ -118,10 +118,12 @@ pub trait Backend {
     }
 
     /// A handle that shared or attached to `token` is gone (closed, or its
-    /// session ended): one holder fewer. The node itself goes to
-    /// [`Backend::close`] as usual.
-    fn unshare(&mut self, cx: &Context, token: u64) {
+    /// session ended): one holder fewer. Returns whether no handle holds the
+    /// open file any more (the session then drops its locks). The node
+    /// itself goes to [`Backend::close`] as usual.
+    fn unshare(&mut self, cx: &Context, token: u64) -> bool {
         let _ = (cx, token);
+        false
     }
 
     /// Reads at `offset` into `buf`; returns the bytes read (fewer only at end of file).

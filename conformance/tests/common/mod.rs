@@ -28,20 +28,7 @@ pub(crate) fn python(server: &Server, script: &str) -> String {
     server.sh_ok(&format!("python3 - <<'EOF'\n{PRELUDE}{script}\nEOF"))
 }
 
-/// Panics, saying what to install, unless `program` is on the `PATH`: a
-/// test never skips a check silently.
-pub(crate) fn require(program: &str, package: &str) {
-    let found = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(format!("command -v {program}"))
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        found,
-        "`{program}` is not installed: install the Debian package `{package}` \
-         (.ci/run does) to run this test"
-    );
-}
+pub(crate) use conformance::require;
 
 /// Compiles the C program `tests/c/NAME.c` (warnings are errors) into
 /// `out`; returns the binary's path.

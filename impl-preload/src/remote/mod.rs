@@ -25,6 +25,7 @@ mod conn;
 mod context;
 mod ops11;
 mod registry;
+mod sharing;
 mod stats;
 mod sys;
 mod wait;

@@ -217,8 +217,8 @@ impl Backend for NativeFs {
         self.shares.attach(cx, token)
     }
 
-    fn unshare(&mut self, cx: &Context, token: u64) {
-        self.shares.unshare(cx, token);
+    fn unshare(&mut self, cx: &Context, token: u64) -> bool {
+        self.shares.unshare(cx, token)
     }
 
     fn close(&mut self, _cx: &Context, node: NativeNode) -> BackendResult<()> {

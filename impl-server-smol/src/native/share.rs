@@ -46,10 +46,11 @@ impl Shares {
         Ok(node)
     }
 
-    /// One handle fewer on `token`'s open file.
-    pub(super) fn unshare(&self, cx: &Context, token: u64) {
-        let gone = self.table().let_go(token, cx.now);
+    /// One handle fewer on `token`'s open file; whether it was the last.
+    pub(super) fn unshare(&self, cx: &Context, token: u64) -> bool {
+        let (last, gone) = self.table().let_go(token, cx.now);
         drop(gone);
+        last
     }
 }
 

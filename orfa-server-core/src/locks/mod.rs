@@ -39,6 +39,11 @@ use orfa_wire::{ErrorCode, LockInfo, LockOwnerKind, LockType};
 pub struct SessionId(pub u64);
 
 impl SessionId {
+    /// The owner of locks taken through a shared open file (`SHARE`,
+    /// `ATTACH`): they belong to the open file, not to a session, and go
+    /// when its last handle closes. No session has this number.
+    pub(crate) const SHARED: Self = Self(0);
+
     /// A number no other session of this process has.
     pub(crate) fn next() -> Self {
         static NEXT: AtomicU64 = AtomicU64::new(1);
@@ -80,14 +85,28 @@ impl Default for LockLimits {
     }
 }
 
+impl LockLimits {
+    /// The most lock records `session` may hold: the locks of all shared
+    /// open files together may hold 16 sessions' worth.
+    fn max_locks_of(&self, session: SessionId) -> usize {
+        if session == SessionId::SHARED {
+            self.max_locks.saturating_mul(16)
+        } else {
+            self.max_locks
+        }
+    }
+}
+
 /// Who holds or waits for a lock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct Owner {
-    /// The session the owner belongs to.
+    /// The session the owner belongs to ([`SessionId::SHARED`] for a
+    /// shared open file).
     pub(crate) session: SessionId,
     /// POSIX (a process of that session) or HANDLE (one of its handles).
     pub(crate) kind: LockOwnerKind,
-    /// The process id the client gave, or the handle.
+    /// The process id the client gave, the handle, or a shared open file's
+    /// token.
     pub(crate) id: u64,
 }
 
@@ -174,6 +193,8 @@ impl Held {
 struct Waiter {
     /// The tag of the waiting `LOCK`, answered when it ends.
     tag: u64,
+    /// The session that sent it, which gets the answer.
+    session: SessionId,
     owner: Owner,
     kind: LockType,
     range: Range,
@@ -265,11 +286,28 @@ impl LockTable {
     }
 
     /// Sets `kind` (or with [`LockType::UNLOCK`], releases) over `range` of
-    /// file `key` for `owner`. A conflict fails with [`ErrorCode::AGAIN`],
-    /// or with `wait` (the request's tag) queues the request, unless waiting
-    /// would deadlock ([`ErrorCode::DEADLK`]).
+    /// file `key` for `owner`, asked by `owner`'s own session (see
+    /// [`LockTable::set_for`]).
+    #[cfg(test)]
     pub(crate) fn set(
         &mut self,
+        key: u128,
+        owner: Owner,
+        kind: LockType,
+        range: Range,
+        wait: Option<u64>,
+    ) -> Result<Outcome, ErrorCode> {
+        self.set_for(owner.session, key, owner, kind, range, wait)
+    }
+
+    /// Sets `kind` (or with [`LockType::UNLOCK`], releases) over `range` of
+    /// file `key` for `owner`, asked by session `asker`. A conflict fails
+    /// with [`ErrorCode::AGAIN`], or with `wait` (the request's tag) queues
+    /// the request for `asker`, unless waiting would deadlock
+    /// ([`ErrorCode::DEADLK`]).
+    pub(crate) fn set_for(
+        &mut self,
+        asker: SessionId,
         key: u128,
         owner: Owner,
         kind: LockType,
@@ -282,7 +320,7 @@ impl LockTable {
             (false, _) => apply(file, &mut self.sessions, self.limits, owner, kind, range)
                 .map(|()| Outcome::Done),
             (true, None) => Err(ErrorCode::AGAIN),
-            (true, Some(tag)) => self.enqueue(key, tag, owner, kind, range),
+            (true, Some(tag)) => self.enqueue(key, asker, tag, owner, kind, range),
         };
         if result == Ok(Outcome::Done) {
             self.grant_waiters(key);
@@ -295,24 +333,26 @@ impl LockTable {
     fn enqueue(
         &mut self,
         key: u128,
+        session: SessionId,
         tag: u64,
         owner: Owner,
         kind: LockType,
         range: Range,
     ) -> Result<Outcome, ErrorCode> {
-        if self.is_waiting(owner.session, tag) {
+        if self.is_waiting(session, tag) {
             return Err(ErrorCode::PROTOCOL);
         }
         if self.would_deadlock(key, owner, kind, &range) {
             return Err(ErrorCode::DEADLK);
         }
-        let state = self.sessions.entry(owner.session).or_default();
+        let state = self.sessions.entry(session).or_default();
         if state.waiters >= self.limits.max_waiters {
             return Err(ErrorCode::NOLCK);
         }
         state.waiters += 1;
         let waiter = Waiter {
             tag,
+            session,
             owner,
             kind,
             range,
@@ -338,7 +378,7 @@ impl LockTable {
             && self.files.values().any(|f| {
                 f.waiters
                     .iter()
-                    .any(|w| w.owner.session == session && w.tag == tag)
+                    .any(|w| w.session == session && w.tag == tag)
             })
     }
 
@@ -352,7 +392,7 @@ impl LockTable {
         for (key, file) in &mut self.files {
             let before = file.waiters.len();
             file.waiters
-                .retain(|w| !(w.owner.session == session && w.tag == tag));
+                .retain(|w| !(w.session == session && w.tag == tag));
             if file.waiters.len() != before {
                 found = Some(*key);
                 break;
@@ -370,8 +410,9 @@ impl LockTable {
     }
 
     /// Releases the locks of handle `handle` of `session` on file `key` (the
-    /// handle is being closed). Its waiting requests end with
-    /// [`ErrorCode::BADF`].
+    /// handle is being closed), or with [`SessionId::SHARED`] those of the
+    /// shared open file `handle` names (its last handle is being closed).
+    /// The waiting requests of that owner end with [`ErrorCode::BADF`].
     pub(crate) fn release_handle(&mut self, session: SessionId, handle: u64, key: u128) {
         let of_handle = |owner: &Owner| {
             owner.session == session
@@ -381,25 +422,54 @@ impl LockTable {
         let Some(file) = self.files.get_mut(&key) else {
             return;
         };
-        let state = self.sessions.entry(session).or_default();
         let before = file.held.len();
         file.held.retain(|h| !of_handle(&h.owner));
+        let state = self.sessions.entry(session).or_default();
         state.locks = state.locks.saturating_sub(before - file.held.len());
-        let mut ended = false;
+        let mut ended = Vec::new();
         file.waiters.retain(|w| {
-            if !of_handle(&w.owner) {
-                return true;
+            let keep = !of_handle(&w.owner);
+            if !keep {
+                ended.push((w.session, w.tag));
             }
-            state.waiters = state.waiters.saturating_sub(1);
-            state.answers.push((w.tag, ErrorCode::BADF));
-            ended = true;
-            false
+            keep
         });
-        if ended {
-            self.woken.push(session);
+        for (asker, tag) in ended {
+            let state = self.sessions.entry(asker).or_default();
+            state.waiters = state.waiters.saturating_sub(1);
+            state.answers.push((tag, ErrorCode::BADF));
+            if !self.woken.contains(&asker) {
+                self.woken.push(asker);
+            }
         }
         self.grant_waiters(key);
         self.tidy(key);
+    }
+
+    /// Gives the locks and waiting requests `from` has on file `key` to
+    /// `to` (a handle's locks, when its open file becomes shared). Fails
+    /// with [`ErrorCode::NOLCK`] if `to` cannot hold that many more.
+    pub(crate) fn transfer(&mut self, key: u128, from: Owner, to: Owner) -> Result<(), ErrorCode> {
+        let Some(file) = self.files.get_mut(&key) else {
+            return Ok(());
+        };
+        let moved = file.held.iter().filter(|h| h.owner == from).count();
+        if moved > 0 {
+            let target = self.sessions.entry(to.session).or_default();
+            if target.locks + moved > self.limits.max_locks_of(to.session) {
+                return Err(ErrorCode::NOLCK);
+            }
+            target.locks += moved;
+            let source = self.sessions.entry(from.session).or_default();
+            source.locks = source.locks.saturating_sub(moved);
+        }
+        for h in file.held.iter_mut().filter(|h| h.owner == from) {
+            h.owner = to;
+        }
+        for w in file.waiters.iter_mut().filter(|w| w.owner == from) {
+            w.owner = to;
+        }
+        Ok(())
     }
 
     /// Forgets everything of `session` (it ended): its locks, its waiting
@@ -412,7 +482,7 @@ impl LockTable {
         for (key, file) in &mut self.files {
             let before = (file.held.len(), file.waiters.len());
             file.held.retain(|h| h.owner.session != session);
-            file.waiters.retain(|w| w.owner.session != session);
+            file.waiters.retain(|w| w.session != session);
             if before != (file.held.len(), file.waiters.len()) {
                 touched.push(*key);
             }
@@ -447,7 +517,7 @@ impl LockTable {
                 continue;
             }
             file.waiters.remove(i);
-            if let Some(state) = self.sessions.get_mut(&w.owner.session) {
+            if let Some(state) = self.sessions.get_mut(&w.session) {
                 state.waiters = state.waiters.saturating_sub(1);
             }
             let status = match apply(
@@ -461,10 +531,10 @@ impl LockTable {
                 Ok(()) => ErrorCode::OK,
                 Err(e) => e,
             };
-            let state = self.sessions.entry(w.owner.session).or_default();
+            let state = self.sessions.entry(w.session).or_default();
             state.answers.push((w.tag, status));
-            if !self.woken.contains(&w.owner.session) {
-                self.woken.push(w.owner.session);
+            if !self.woken.contains(&w.session) {
+                self.woken.push(w.session);
             }
             // A grant can turn the owner's write lock into a read lock, which
             // may let an earlier waiter through: look again from the start.
@@ -574,7 +644,7 @@ fn apply(
 
     let state = sessions.entry(owner.session).or_default();
     let total = state.locks.saturating_sub(before) + merged.len();
-    if merged.len() > before && total > limits.max_locks {
+    if merged.len() > before && total > limits.max_locks_of(owner.session) {
         return Err(ErrorCode::NOLCK);
     }
     state.locks = total;

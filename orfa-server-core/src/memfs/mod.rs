@@ -211,8 +211,8 @@ impl Backend for MemFs {
         self.attach_node(cx, token)
     }
 
-    fn unshare(&mut self, cx: &Context, token: u64) {
-        self.unshare_token(cx, token);
+    fn unshare(&mut self, cx: &Context, token: u64) -> bool {
+        self.unshare_token(cx, token)
     }
 
     fn close(&mut self, _cx: &Context, node: MemNode) -> BackendResult<()> {

@@ -46,8 +46,9 @@ impl MemFs {
         Ok(node)
     }
 
-    pub(super) fn unshare_token(&mut self, cx: &Context, token: u64) {
-        let gone = self.shares.let_go(token, cx.now);
+    pub(super) fn unshare_token(&mut self, cx: &Context, token: u64) -> bool {
+        let (last, gone) = self.shares.let_go(token, cx.now);
         self.close_nodes(gone);
+        last
     }
 }

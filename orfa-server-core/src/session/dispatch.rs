@@ -123,10 +123,8 @@ impl<N> Session<N> {
                 OpCode::LOCK => self.lock(backend, locks, h)?,
                 OpCode::GETLK => self.getlk(backend, locks, h),
                 OpCode::CANCEL => self.cancel(locks, h),
-                OpCode::CLOSE => {
-                    self.release_handle_locks(locks, h.handle.get());
-                    self.run(cx, backend, h, data)
-                }
+                OpCode::CLOSE => self.close_handle(cx, backend, locks, h.handle.get()),
+                OpCode::SHARE => self.share(cx, backend, locks, h),
                 _ => self.run(cx, backend, h, data),
             }
         };
@@ -180,12 +178,6 @@ impl<N> Session<N> {
         match h.opcode() {
             OpCode::SETCONTEXT => self.set_context(h, data),
             OpCode::OPEN => self.open(cx, backend, h, data),
-            OpCode::CLOSE => {
-                let node = self.handles.remove(&handle).ok_or(ErrorCode::BADF)?;
-                self.unlink_handle(cx, backend, handle);
-                backend.close(cx, node).map(|()| Answer::default())
-            }
-            OpCode::SHARE => self.share(cx, backend, h),
             OpCode::ATTACH => self.attach(cx, backend, h),
             OpCode::READ => {
                 let node = self.node(handle)?;

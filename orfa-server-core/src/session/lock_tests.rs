@@ -1,34 +1,12 @@
 //! Session tests of `LOCK`, `GETLK` and `CANCEL`: two sessions over one
 //! in-memory file system and one lock table.
 
-use orfa_wire::{ErrorCode, LockInfo, LockOwnerKind, LockType, OpCode, PathFlags, RequestHeader};
+use orfa_wire::{ErrorCode, LockInfo, LockOwnerKind, LockType, OpCode, PathFlags};
 
 use alloc::vec::Vec;
 
 use super::SessionError;
-use super::two_clients::{Server, header, replies};
-
-/// A `LOCK` (or with `op`, `GETLK`) request.
-fn lock(
-    op: OpCode,
-    handle: u64,
-    kind: LockType,
-    owner: LockOwnerKind,
-    pid: u64,
-    (start, len): (u64, u64),
-    wait: bool,
-) -> RequestHeader {
-    let mut h = header(op, handle);
-    h.mode = kind.0.into();
-    h.arg1 = owner.0.into();
-    h.arg0 = pid.into();
-    h.offset = start.into();
-    h.count = len.into();
-    if wait {
-        h.flags = PathFlags::WAIT.0.into();
-    }
-    h
-}
+use super::two_clients::{Server, header, lock, replies};
 
 const POSIX: LockOwnerKind = LockOwnerKind::POSIX;
 const HANDLE: LockOwnerKind = LockOwnerKind::HANDLE;

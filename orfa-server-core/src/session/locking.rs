@@ -9,7 +9,7 @@ use orfa_wire::{
 use super::dispatch::{Answer, OpResult};
 use super::{Outgoing, Session};
 use crate::backend::Backend;
-use crate::locks::{LockAccess, Outcome, Owner, Range};
+use crate::locks::{LockAccess, Outcome, Owner, Range, SessionId};
 
 /// A `LOCK` or `GETLK` request, decoded and checked.
 struct LockRequest {
@@ -39,9 +39,14 @@ impl<N> Session<N> {
         }
         let owner_kind = LockOwnerKind(h.arg1.get());
         let handle = h.handle.get();
-        let id = match owner_kind {
-            LockOwnerKind::POSIX => h.arg0.get(),
-            LockOwnerKind::HANDLE | LockOwnerKind::FLOCK => handle,
+        // A handle's locks belong to its open file: to the shared one, if
+        // the handle was shared or attached.
+        let (session, id) = match (owner_kind, self.links.get(&handle)) {
+            (LockOwnerKind::POSIX, _) => (self.id, h.arg0.get()),
+            (LockOwnerKind::HANDLE | LockOwnerKind::FLOCK, None) => (self.id, handle),
+            (LockOwnerKind::HANDLE | LockOwnerKind::FLOCK, Some(&token)) => {
+                (SessionId::SHARED, token)
+            }
             _ => return Err(ErrorCode::INVAL),
         };
         let range = Range::new(h.offset.get(), h.count.get()).ok_or(ErrorCode::INVAL)?;
@@ -49,7 +54,7 @@ impl<N> Session<N> {
         Ok(LockRequest {
             key,
             owner: Owner {
-                session: self.id,
+                session,
                 kind: owner_kind,
                 id,
             },
@@ -71,11 +76,12 @@ impl<N> Session<N> {
             Err(e) => return Some(Err(e)),
         };
         self.uses_locks = true;
-        if matches!(req.owner.kind, LockOwnerKind::HANDLE | LockOwnerKind::FLOCK) {
+        if req.owner.session == self.id && req.owner.kind != LockOwnerKind::POSIX {
             self.lock_handles.insert(h.handle.get(), req.key);
         }
         let wait = req.wait.then(|| h.tag.get());
-        match locks.with(|t| t.set(req.key, req.owner, req.kind, req.range, wait)) {
+        let asker = self.id;
+        match locks.with(|t| t.set_for(asker, req.key, req.owner, req.kind, req.range, wait)) {
             Ok(Outcome::Done) => Some(Ok(Answer::default())),
             Ok(Outcome::Waiting) => None,
             Err(e) => Some(Err(e)),
@@ -108,6 +114,51 @@ impl<N> Session<N> {
             self.out.push_back(Outgoing::reply(&reply, Vec::new()));
         }
         Ok(Answer::default())
+    }
+
+    /// Gives the `HANDLE` and `FLOCK` locks a handle took before it was
+    /// shared to its shared open file `token`.
+    pub(super) fn transfer_handle_locks<L: LockAccess>(
+        &mut self,
+        locks: &mut L,
+        handle: u64,
+        token: u64,
+    ) -> Result<(), ErrorCode> {
+        let Some(&key) = self.lock_handles.get(&handle) else {
+            return Ok(());
+        };
+        let id = self.id;
+        locks.with(|t| {
+            for kind in [LockOwnerKind::HANDLE, LockOwnerKind::FLOCK] {
+                let from = Owner {
+                    session: id,
+                    kind,
+                    id: handle,
+                };
+                let to = Owner {
+                    session: SessionId::SHARED,
+                    kind,
+                    id: token,
+                };
+                t.transfer(key, from, to)?;
+            }
+            Ok::<(), ErrorCode>(())
+        })?;
+        self.lock_handles.remove(&handle);
+        Ok(())
+    }
+
+    /// Releases the locks of the shared open file `token` (on the file
+    /// `node` is open on): its last handle is being closed.
+    pub(super) fn release_shared_locks<B: Backend<Node = N>, L: LockAccess>(
+        backend: &mut B,
+        locks: &mut L,
+        node: &N,
+        token: u64,
+    ) {
+        if let Ok(key) = backend.file_key(node) {
+            locks.with(|t| t.release_handle(SessionId::SHARED, token, key));
+        }
     }
 
     /// Releases the `HANDLE` and `FLOCK` locks of a handle being closed.

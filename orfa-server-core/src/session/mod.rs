@@ -4,9 +4,9 @@ mod dispatch;
 #[cfg(test)]
 mod lock_tests;
 mod locking;
-mod sharing;
 #[cfg(test)]
 mod share_tests;
+mod sharing;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
@@ -448,9 +448,7 @@ impl<N> Session<N> {
             locks.with(|t| t.release_session(id));
             self.lock_handles.clear();
         }
-        for (_, token) in core::mem::take(&mut self.links) {
-            backend.unshare(cx, token);
-        }
+        self.unlink_all(cx, backend, locks);
         for (_, node) in core::mem::take(&mut self.handles) {
             // The client is gone: there is no one to report a close error to.
             let _ = backend.close(cx, node);

@@ -4,9 +4,11 @@
 
 use alloc::vec::Vec;
 
-use orfa_wire::{Attr, ErrorCode, FsAttr, OpCode, RequestHeader};
+use orfa_wire::{
+    Attr, ErrorCode, FsAttr, LockInfo, LockOwnerKind, LockType, OpCode, RequestHeader,
+};
 
-use super::two_clients::{Client, Server, header};
+use super::two_clients::{Client, Server, header, lock, replies};
 use crate::backend::Timestamp;
 
 fn share(s: &mut Server, c: &mut Client, handle: u64) -> Result<u64, ErrorCode> {
@@ -83,7 +85,11 @@ fn an_attached_handle_reads_the_file_renamed_over() {
     let old = s.open(&mut parent, b"c");
     write(&mut s, &mut parent, old, b"old");
     let token = share(&mut s, &mut parent, old).expect("shared");
-    assert_eq!(share(&mut s, &mut parent, old), Ok(token), "one token per handle");
+    assert_eq!(
+        share(&mut s, &mut parent, old),
+        Ok(token),
+        "one token per handle"
+    );
 
     let new = s.open(&mut parent, b"c.lock");
     write(&mut s, &mut parent, new, b"new");
@@ -92,7 +98,11 @@ fn an_attached_handle_reads_the_file_renamed_over() {
     let (mine, attr) = attach(&mut s, &mut child, token).expect("attached");
     assert_eq!(attr.size.get(), 3);
     assert_eq!(read(&mut s, &mut child, mine), b"old");
-    assert_eq!(share(&mut s, &mut child, mine), Ok(token), "attached shares the same token");
+    assert_eq!(
+        share(&mut s, &mut child, mine),
+        Ok(token),
+        "attached shares the same token"
+    );
 
     // The parent closes its handle and then ends: the child's handle stays good.
     close(&mut s, &mut parent, old);
@@ -107,7 +117,10 @@ fn an_unlinked_shared_file_is_freed_after_the_grace_period() {
     let h = s.open(&mut a, b"gone");
     write(&mut s, &mut a, h, b"still here");
     let token = share(&mut s, &mut a, h).expect("shared");
-    assert_eq!(path_op(&mut s, &mut a, header(OpCode::UNLINK, 0), b"gone"), ErrorCode::OK);
+    assert_eq!(
+        path_op(&mut s, &mut a, header(OpCode::UNLINK, 0), b"gone"),
+        ErrorCode::OK
+    );
     // The only handle goes with its session (as an exec closes it).
     a.session.release(&s.cx, &mut s.fs, &mut s.locks);
 
@@ -165,4 +178,126 @@ fn bad_handles_and_a_full_handle_table_are_refused() {
     assert_eq!(attach(&mut s, &mut small, token), Err(ErrorCode::MFILE));
     close(&mut s, &mut small, first);
     assert!(attach(&mut s, &mut small, token).is_ok());
+}
+
+/// A whole-file `flock` request of `handle` (`kind` `UNLOCK` releases).
+fn flock(handle: u64, kind: LockType, wait: bool) -> RequestHeader {
+    lock(
+        OpCode::LOCK,
+        handle,
+        kind,
+        LockOwnerKind::FLOCK,
+        0,
+        (0, 0),
+        wait,
+    )
+}
+
+#[test]
+fn a_flock_taken_by_a_child_stays_with_the_open_file_until_its_last_handle_goes() {
+    // `exec 9>lock; flock 9; ...`: flock(1) locks the shell's open file and
+    // exits; the lock stays until the shell closes descriptor 9.
+    let mut s = Server::new();
+    let (mut shell, mut tool, mut other) = (s.client(4, 2), s.client(4, 2), s.client(4, 2));
+    let nine = s.open(&mut shell, b"lock");
+    let token = share(&mut s, &mut shell, nine).expect("shared");
+    let (mine, _) = attach(&mut s, &mut tool, token).expect("attached");
+    let (reply, _) = s.call(&mut tool, flock(mine, LockType::WRITE, false), &[]);
+    assert_eq!(reply.error(), ErrorCode::OK);
+    tool.session.release(&s.cx, &mut s.fs, &mut s.locks);
+
+    let theirs = s.open(&mut other, b"lock");
+    let (reply, _) = s.call(&mut other, flock(theirs, LockType::WRITE, false), &[]);
+    assert_eq!(reply.error(), ErrorCode::AGAIN, "the shell still holds it");
+    // Through the shell's own handle, the lock is its own: no conflict.
+    let (reply, _) = s.call(&mut shell, flock(nine, LockType::READ, false), &[]);
+    assert_eq!(reply.error(), ErrorCode::OK);
+
+    // Another session waits; the shell's close (the last handle) grants it.
+    let tag = s
+        .send(&mut other, flock(theirs, LockType::WRITE, true), &[])
+        .expect("accepted");
+    assert!(replies(&mut other).is_empty(), "waits");
+    close(&mut s, &mut shell, nine);
+    s.wake(&mut [&mut other]);
+    let got: Vec<_> = replies(&mut other)
+        .into_iter()
+        .map(|(h, _)| (h.tag.get(), h.error()))
+        .collect();
+    assert_eq!(got, [(tag, ErrorCode::OK)]);
+}
+
+#[test]
+fn locks_taken_before_sharing_become_the_open_files() {
+    let mut s = Server::new();
+    let (mut parent, mut child, mut other) = (s.client(4, 2), s.client(4, 2), s.client(4, 2));
+    let h = s.open(&mut parent, b"f");
+    let ofd = lock(
+        OpCode::LOCK,
+        h,
+        LockType::WRITE,
+        LockOwnerKind::HANDLE,
+        0,
+        (0, 10),
+        false,
+    );
+    assert_eq!(s.call(&mut parent, ofd, &[]).0.error(), ErrorCode::OK);
+    assert_eq!(
+        s.call(&mut parent, flock(h, LockType::WRITE, false), &[])
+            .0
+            .error(),
+        ErrorCode::OK
+    );
+    let token = share(&mut s, &mut parent, h).expect("shared");
+    let (mine, _) = attach(&mut s, &mut child, token).expect("attached");
+    // The child's descriptor is of the same open file: its locks are its own.
+    assert_eq!(
+        s.call(&mut child, flock(mine, LockType::READ, false), &[])
+            .0
+            .error(),
+        ErrorCode::OK
+    );
+    let mut probe = lock(
+        OpCode::GETLK,
+        mine,
+        LockType::WRITE,
+        LockOwnerKind::HANDLE,
+        0,
+        (0, 0),
+        false,
+    );
+    let (reply, body) = s.call(&mut child, probe, &[]);
+    assert_eq!(reply.error(), ErrorCode::OK);
+    let info = LockInfo::parse(&body).expect("lock info");
+    assert_eq!(
+        info.lock_type.get(),
+        LockType::UNLOCK.0,
+        "no conflict with itself"
+    );
+    let theirs = s.open(&mut other, b"f");
+    probe.handle = theirs.into();
+    let (_, body) = s.call(&mut other, probe, &[]);
+    let info = LockInfo::parse(&body).expect("lock info");
+    assert_eq!(
+        info.lock_type.get(),
+        LockType::WRITE.0,
+        "the shared OFD lock"
+    );
+    // The parent's session ends; the child's handle still holds both.
+    // (The child's read flock replaced the write one: the same owner.)
+    parent.session.release(&s.cx, &mut s.fs, &mut s.locks);
+    assert_eq!(
+        s.call(&mut other, flock(theirs, LockType::WRITE, false), &[])
+            .0
+            .error(),
+        ErrorCode::AGAIN
+    );
+    child.session.release(&s.cx, &mut s.fs, &mut s.locks);
+    assert_eq!(
+        s.call(&mut other, flock(theirs, LockType::WRITE, false), &[])
+            .0
+            .error(),
+        ErrorCode::OK
+    );
+    assert_eq!(s.locks.lock_count(), 1, "only other's lock is left");
 }

@@ -5,14 +5,17 @@ use orfa_wire::{ErrorCode, PathFlags, RequestHeader};
 use super::Session;
 use super::dispatch::{Answer, OpResult};
 use crate::backend::{Backend, Context};
+use crate::locks::LockAccess;
 
 impl<N> Session<N> {
     /// `SHARE`: the token of the handle's open file, made on the first call
-    /// (and the one the handle was attached with, if it was).
-    pub(super) fn share<B: Backend<Node = N>>(
+    /// (and the one the handle was attached with, if it was). The handle's
+    /// `HANDLE` and `FLOCK` locks become the shared open file's.
+    pub(super) fn share<B: Backend<Node = N>, L: LockAccess>(
         &mut self,
         cx: &Context,
         backend: &mut B,
+        locks: &mut L,
         h: &RequestHeader,
     ) -> OpResult {
         let handle = h.handle.get();
@@ -22,6 +25,9 @@ impl<N> Session<N> {
             None => {
                 let token = backend.share(cx, node)?;
                 self.links.insert(handle, token);
+                // Without room for them in the shared open file's allowance,
+                // the locks stay the handle's: they still exclude others.
+                let _ = self.transfer_handle_locks(locks, handle, token);
                 token
             }
         };
@@ -59,16 +65,39 @@ impl<N> Session<N> {
         })
     }
 
-    /// Tells the backend that a handle linked to a shared open file is
-    /// gone; nothing for other handles.
-    pub(super) fn unlink_handle<B: Backend<Node = N>>(
+    /// `CLOSE`: the handle's locks go, and for a shared open file, one
+    /// holder (with the open file's locks if it was the last).
+    pub(super) fn close_handle<B: Backend<Node = N>, L: LockAccess>(
         &mut self,
         cx: &Context,
         backend: &mut B,
+        locks: &mut L,
         handle: u64,
-    ) {
+    ) -> OpResult {
+        self.release_handle_locks(locks, handle);
+        let node = self.handles.remove(&handle).ok_or(ErrorCode::BADF)?;
         if let Some(token) = self.links.remove(&handle) {
-            backend.unshare(cx, token);
+            if backend.unshare(cx, token) {
+                Self::release_shared_locks(backend, locks, &node, token);
+            }
+        }
+        backend.close(cx, node).map(|()| Answer::default())
+    }
+
+    /// Lets go of every shared open file the session's handles hold (it is
+    /// ending), with the locks of those it was the last to hold.
+    pub(super) fn unlink_all<B: Backend<Node = N>, L: LockAccess>(
+        &mut self,
+        cx: &Context,
+        backend: &mut B,
+        locks: &mut L,
+    ) {
+        for (handle, token) in core::mem::take(&mut self.links) {
+            if backend.unshare(cx, token) {
+                if let Some(node) = self.handles.get(&handle) {
+                    Self::release_shared_locks(backend, locks, node, token);
+                }
+            }
         }
     }
 }

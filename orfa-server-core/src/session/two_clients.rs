@@ -4,8 +4,8 @@
 use alloc::vec::Vec;
 
 use orfa_wire::{
-    ClientHello, ErrorCode, MAGIC, OpCode, OpenFlags, REPLY_HEADER_LEN, ReplyHeader,
-    RequestHeader, VERSION_MAJOR, pack_version,
+    ClientHello, ErrorCode, LockOwnerKind, LockType, MAGIC, OpCode, OpenFlags, PathFlags,
+    REPLY_HEADER_LEN, ReplyHeader, RequestHeader, VERSION_MAJOR, pack_version,
 };
 
 use super::{Config, Session, SessionError};
@@ -88,7 +88,12 @@ impl Server {
     }
 
     /// Sends one request and takes its one reply.
-    pub(super) fn call(&mut self, c: &mut Client, h: RequestHeader, data: &[u8]) -> (ReplyHeader, Vec<u8>) {
+    pub(super) fn call(
+        &mut self,
+        c: &mut Client,
+        h: RequestHeader,
+        data: &[u8],
+    ) -> (ReplyHeader, Vec<u8>) {
         let tag = self.send(c, h, data).expect("accepted");
         let mut replies = replies(c);
         assert_eq!(replies.len(), 1, "one reply expected");
@@ -146,3 +151,24 @@ pub(super) fn replies(c: &mut Client) -> Vec<(ReplyHeader, Vec<u8>)> {
     all
 }
 
+/// A `LOCK` (or with `op`, `GETLK`) request.
+pub(super) fn lock(
+    op: OpCode,
+    handle: u64,
+    kind: LockType,
+    owner: LockOwnerKind,
+    pid: u64,
+    (start, len): (u64, u64),
+    wait: bool,
+) -> RequestHeader {
+    let mut h = header(op, handle);
+    h.mode = kind.0.into();
+    h.arg1 = owner.0.into();
+    h.arg0 = pid.into();
+    h.offset = start.into();
+    h.count = len.into();
+    if wait {
+        h.flags = PathFlags::WAIT.0.into();
+    }
+    h
+}

@@ -160,16 +160,19 @@ impl<N> ShareTable<N> {
     }
 
     /// Counts one handle fewer on `token`'s open file (closed, or its
-    /// session ended) at `now`. Returns the nodes of entries whose grace
-    /// period ended; the caller closes them.
-    pub fn let_go(&mut self, token: u64, now: Timestamp) -> Vec<N> {
+    /// session ended) at `now`. Returns whether that was the last handle
+    /// (the open file's locks go), and the nodes of entries whose grace
+    /// period ended, which the caller closes.
+    pub fn let_go(&mut self, token: u64, now: Timestamp) -> (bool, Vec<N>) {
+        let mut last = false;
         if let Some(entry) = self.entries.get_mut(&token) {
             entry.holders = entry.holders.saturating_sub(1);
             if entry.holders == 0 {
                 entry.idle_since = Some(now);
+                last = true;
             }
         }
-        self.expire(now)
+        (last, self.expire(now))
     }
 
     /// Removes the entries idle for the whole grace period at `now`, and

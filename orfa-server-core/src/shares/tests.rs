@@ -43,10 +43,16 @@ fn an_entry_outlives_its_holders_for_the_grace_period_only() {
     let (token, gone) = t.insert(&at(100, 7), "file").map_err(|e| e.0).unwrap();
     assert!(gone.is_empty());
     t.hold(token);
-    assert!(t.let_go(token, Timestamp { sec: 101, nsec: 0 }).is_empty());
+    assert_eq!(
+        t.let_go(token, Timestamp { sec: 101, nsec: 0 }),
+        (false, vec![])
+    );
     // One holder left: no grace period runs, however long it lasts.
     assert_eq!(t.get(&at(500, 7), token), Ok(&"file"));
-    assert!(t.let_go(token, Timestamp { sec: 500, nsec: 0 }).is_empty());
+    assert_eq!(
+        t.let_go(token, Timestamp { sec: 500, nsec: 0 }),
+        (true, vec![])
+    );
     assert_eq!(t.get(&at(509, 7), token), Ok(&"file"));
     assert_eq!(t.get(&at(510, 7), token), Err(ErrorCode::STALE));
     assert_eq!(t.expire(Timestamp { sec: 510, nsec: 0 }), vec!["file"]);
@@ -57,7 +63,10 @@ fn an_entry_outlives_its_holders_for_the_grace_period_only() {
 fn attaching_again_stops_the_grace_period() {
     let mut t = table(8);
     let (token, _) = t.insert(&at(0, 7), "file").map_err(|e| e.0).unwrap();
-    assert!(t.let_go(token, Timestamp { sec: 1, nsec: 0 }).is_empty());
+    assert_eq!(
+        t.let_go(token, Timestamp { sec: 1, nsec: 0 }),
+        (true, vec![])
+    );
     assert!(t.get(&at(5, 7), token).is_ok());
     t.hold(token);
     assert!(t.expire(Timestamp { sec: 100, nsec: 0 }).is_empty());
@@ -79,9 +88,12 @@ fn a_full_table_drops_the_longest_idle_entry_or_refuses() {
     let mut t = table(2);
     let (a, _) = t.insert(&at(0, 1), "a").map_err(|e| e.0).unwrap();
     let (b, _) = t.insert(&at(0, 1), "b").map_err(|e| e.0).unwrap();
-    assert_eq!(t.insert(&at(1, 1), "c").map_err(|e| e.0), Err(ErrorCode::NFILE));
-    assert!(t.let_go(b, Timestamp { sec: 2, nsec: 0 }).is_empty());
-    assert!(t.let_go(a, Timestamp { sec: 3, nsec: 0 }).is_empty());
+    assert_eq!(
+        t.insert(&at(1, 1), "c").map_err(|e| e.0),
+        Err(ErrorCode::NFILE)
+    );
+    assert_eq!(t.let_go(b, Timestamp { sec: 2, nsec: 0 }), (true, vec![]));
+    assert_eq!(t.let_go(a, Timestamp { sec: 3, nsec: 0 }), (true, vec![]));
     let (c, gone) = t.insert(&at(4, 1), "c").map_err(|e| e.0).unwrap();
     assert_eq!(gone, vec!["b"]);
     assert_eq!(t.get(&at(4, 1), b), Err(ErrorCode::STALE));
