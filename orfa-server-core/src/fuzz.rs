@@ -21,9 +21,11 @@ pub const CONFIG: Config = Config {
 pub const MINOR_1: u8 = 1;
 /// Input flag (first byte): replies are sent only once the input is used up.
 pub const HOLD_REPLIES: u8 = 2;
+/// Input flag (first byte): the client says minor version 2 (over [`MINOR_1`]).
+pub const MINOR_2: u8 = 4;
 
 /// Runs a session over the in-memory file system on `data`: its first byte
-/// holds flags ([`MINOR_1`], [`HOLD_REPLIES`]); the rest is a sequence of
+/// holds flags ([`MINOR_1`], [`MINOR_2`], [`HOLD_REPLIES`]); the rest is a sequence of
 /// chunks, each a length byte and up to that many bytes of client stream,
 /// fed after a valid hello. Panics only on a bug: a panic in the session, or
 /// an output message that is not a well-formed reply.
@@ -39,7 +41,13 @@ pub fn session(data: &[u8]) {
     fs.set_limits(1 << 20, 256);
     let mut locks = LockTable::new();
     let mut session = Session::new(CONFIG);
-    let minor = if flags & MINOR_1 != 0 { 1 } else { 0 };
+    let minor = if flags & MINOR_2 != 0 {
+        2
+    } else if flags & MINOR_1 != 0 {
+        1
+    } else {
+        0
+    };
     let hello = ClientHello {
         magic: MAGIC.into(),
         version: pack_version(VERSION_MAJOR, minor).into(),

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use orfa_server_core::fuzz::{CONFIG, HOLD_REPLIES, MINOR_1, session};
+use orfa_server_core::fuzz::{CONFIG, HOLD_REPLIES, MINOR_1, MINOR_2, session};
 use orfa_wire::{
     AccessMode, LockOwnerKind, LockType, OpCode, OpenFlags, PathFlags, RequestHeader, SetAttr,
     SetAttrMask,
@@ -207,6 +207,11 @@ fn every_request() -> Vec<Vec<u8>> {
             h.arg0 = 3.into();
             h.count = 100.into();
         }),
+        req(OpCode::SHARE, 37, b"", |h| h.handle = 1.into()),
+        req(OpCode::ATTACH, 38, b"", |h| {
+            h.arg0 = 0x5d1a_77c3_0b2e_9f41.into()
+        }),
+        req(OpCode::SHARE, 39, b"", |h| h.handle = 3.into()),
         req(OpCode::UNLINK, 33, b"d/moved", |_| {}),
         req(OpCode::UNLINK, 34, b"d", |h| {
             h.flags = PathFlags::REMOVEDIR.0.into();
@@ -275,6 +280,7 @@ fn seeds() -> Vec<(&'static str, Vec<u8>)> {
     let first_six: Vec<Vec<u8>> = every.iter().take(6).cloned().collect();
     let five_stats: Vec<Vec<u8>> = (1..=5).map(|t| path(OpCode::STAT, t, b"")).collect();
     vec![
+        ("every-request-1.2", input(MINOR_2, &every)),
         ("every-request-1.1", input(MINOR_1, &every)),
         ("every-request-1.0", input(0, &every)),
         ("byte-by-byte", split(MINOR_1, &first_six, 1)),
