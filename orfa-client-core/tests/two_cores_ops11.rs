@@ -1,4 +1,4 @@
-//! The operations of protocol 1.1 other than locks, through the client core
+//! The operations of protocol 1.1 (other than locks) and 1.2, through the client core
 //! against a server session over the in-memory file system: each request
 //! encodes as the server expects and each reply decodes to its kind.
 
