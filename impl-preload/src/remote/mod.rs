@@ -26,6 +26,7 @@ mod context;
 mod ops11;
 mod registry;
 mod sharing;
+mod signals;
 mod stats;
 mod sys;
 mod wait;
@@ -99,10 +100,12 @@ pub(crate) fn server(name: &[u8]) -> RResult<&'static Server> {
     Ok(server)
 }
 
-/// Whether `fd` is the socket of one of this process's connections. The
-/// interposition layer keeps programs from closing or reusing such a number.
+/// Whether `fd` is the socket of one of this process's connections, or the
+/// signalfd of a lock wait. The interposition layer keeps programs from
+/// closing or reusing such a number.
 pub(crate) fn is_transport_fd(fd: libc::c_int) -> bool {
-    fd >= 0 && registry::all().any(|s| s.fd.load(Ordering::Acquire) == fd)
+    fd >= 0
+        && (registry::all().any(|s| s.fd.load(Ordering::Acquire) == fd) || signals::is_wait_fd(fd))
 }
 
 /// The failure of a reply that does not match its request.

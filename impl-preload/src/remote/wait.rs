@@ -31,7 +31,8 @@ use orfa_client_core::{Reply, Request};
 use orfa_wire::{LockInfo, LockOwnerKind, LockType};
 
 use super::conn::Failure;
-use super::sys::{self, Disposition, SignalFd, SignalsBlocked};
+use super::signals::{self, Disposition, SignalFd};
+use super::sys::{self, SignalsBlocked};
 use super::{RResult, Server, wrong_kind};
 
 /// The longest sleep between two looks at the parked answers.
@@ -131,8 +132,7 @@ impl Server {
             // A handler's signal stays pending until the request is gone:
             // meanwhile only the socket can end the sleep.
             let watch = if withdraw { None } else { signals };
-            // An error is not expected on a live socket; look again after the nap.
-            let _ = sys::wait_readable(fd, watch, NAP_MS);
+            signals::wait_readable(fd, watch, NAP_MS);
             if !cancelled {
                 let pending = Pending::now(watched);
                 sys::deliver(pending.quiet);
@@ -189,11 +189,11 @@ impl Pending {
     /// The pending signals of `watched` now, sorted by their disposition.
     fn now(watched: u64) -> Self {
         let mut sorted = Self::default();
-        let mut rest = sys::pending_signals() & watched;
+        let mut rest = signals::pending_signals() & watched;
         while rest != 0 {
             let sig = rest.trailing_zeros() as libc::c_int + 1;
             rest &= rest - 1;
-            let group = match sys::disposition(sig) {
+            let group = match signals::disposition(sig) {
                 Disposition::NoHandler => &mut sorted.quiet,
                 Disposition::Handler { restart: true } => &mut sorted.restart,
                 Disposition::Handler { restart: false } => &mut sorted.interrupt,
