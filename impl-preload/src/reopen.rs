@@ -12,10 +12,14 @@
 //!   custom stream over it (or back at its own stream for a local file,
 //!   see `std_streams`). The returned pointer is the new value of the
 //!   global (`stdout`, ...), which programs read anew on each use.
-//! - any other stream is closed and a new one returned: the old pointer is
-//!   no longer valid. POSIX wants the same pointer back, but the C
-//!   library's own stream structure reads and writes through its internal
-//!   calls, so only a custom stream can carry a remote file.
+//! - a remote stream of this library's (a custom stream) is pointed at the
+//!   new file, local or remote, and the same pointer returned, as POSIX
+//!   wants: its buffer is dropped, its error and end-of-file marks cleared,
+//!   and its read and write permissions set from the new mode.
+//! - a stream of the C library's own, reopened on a remote file, is closed
+//!   and a new (custom) one returned: the old pointer is no longer valid.
+//!   The C library's stream reads and writes through its internal calls,
+//!   so only a custom stream can carry a remote file.
 //!
 //! `freopen(NULL, mode, stream)` on a remote stream opens the stream's file
 //! again with the new mode, as the C library does through `/proc/self/fd`.
@@ -34,6 +38,12 @@ use crate::errno;
 use crate::{next, route, stdio, vfd};
 
 unsafe extern "C" {
+    /// Drops what a stream has buffered (glibc's `<stdio_ext.h>`).
+    fn __fpurge(stream: *mut FILE);
+    /// Takes a stream's lock.
+    fn flockfile(stream: *mut FILE);
+    /// Releases a stream's lock.
+    fn funlockfile(stream: *mut FILE);
     /// glibc's standard input stream pointer.
     static mut stdin: *mut FILE;
     /// glibc's standard output stream pointer.
@@ -143,6 +153,12 @@ unsafe fn reopen(path: *const c_char, mode: *const c_char, stream: *mut FILE) ->
         }
         return global(std_fd);
     }
+    if new_fd >= 0 {
+        // SAFETY: `stream` is open; `mode` is a C string.
+        if let Some(same) = unsafe { reopen_in_place(stream, new_fd, mode) } {
+            return same;
+        }
+    }
     // SAFETY: `stream` is open and not used after; `fclose` closes its
     // descriptor (through the custom stream's callback for a remote one).
     unsafe { libc::fclose(stream) };
@@ -166,6 +182,52 @@ unsafe fn reopen(path: *const c_char, mode: *const c_char, stream: *mut FILE) ->
         close_quietly(new_fd);
     }
     file
+}
+
+/// The bits of glibc's `FILE::_flags` (the structure's first field, public
+/// in `<bits/types/struct_FILE.h>`) that say what a stream may do.
+const NO_READS: c_int = 0x4;
+const NO_WRITES: c_int = 0x8;
+const IS_APPENDING: c_int = 0x1000;
+
+/// Points `stream`, if it is one of this library's custom streams, at the
+/// newly opened `fd` with the permissions of `mode`, and closes its old
+/// descriptor; `None` (nothing done) for any other stream.
+///
+/// # Safety
+///
+/// `stream` is an open stream; `mode` a C string.
+unsafe fn reopen_in_place(stream: *mut FILE, fd: c_int, mode: *const c_char) -> Option<*mut FILE> {
+    // SAFETY: the caller's contract.
+    let mode = unsafe { CStr::from_ptr(mode) }.to_bytes();
+    let flags = stdio::mode_flags(mode).ok()?;
+    // SAFETY: the stream is open; its lock keeps other threads' I/O out.
+    unsafe { flockfile(stream) };
+    let old = stdio::retarget(stream, fd);
+    if old.is_some() {
+        let allowed = match flags & libc::O_ACCMODE {
+            libc::O_RDONLY => NO_WRITES,
+            libc::O_WRONLY => NO_READS,
+            _ => 0,
+        };
+        let appending = if flags & libc::O_APPEND != 0 {
+            IS_APPENDING
+        } else {
+            0
+        };
+        // SAFETY: the stream is open and locked; `_flags` is the first
+        // field of glibc's `FILE`, and only the permission bits change.
+        unsafe {
+            __fpurge(stream);
+            libc::clearerr(stream);
+            let word = stream.cast::<c_int>();
+            *word = (*word & !(NO_READS | NO_WRITES | IS_APPENDING)) | allowed | appending;
+        }
+    }
+    // SAFETY: locked just above.
+    unsafe { funlockfile(stream) };
+    close_quietly(old?);
+    Some(stream)
 }
 
 /// Whether `freopen` must be done here: the path is remote, or the stream is.

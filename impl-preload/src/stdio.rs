@@ -9,7 +9,7 @@
 //! `std_streams`), which give them up without closing the descriptor.
 
 use core::ffi::{c_char, c_int, c_void};
-use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use libc::{FILE, off64_t, size_t, ssize_t};
@@ -98,9 +98,10 @@ unsafe extern "C" fn fileno_unlocked(file: *mut FILE) -> c_int {
     }
 }
 
-/// The cookie of a remote stream: the virtual descriptor it uses.
+/// The cookie of a remote stream: the descriptor it uses, virtual or (after
+/// a `freopen` onto a local file) the kernel's.
 struct Cookie {
-    fd: c_int,
+    fd: AtomicI32,
     /// Whether closing the stream leaves the descriptor open.
     keep_fd: AtomicBool,
 }
@@ -112,7 +113,7 @@ struct Cookie {
 /// `cookie` came from `Box::into_raw` in `stream` and is not yet closed.
 unsafe fn fd_of(cookie: *mut c_void) -> c_int {
     // SAFETY: the caller's contract.
-    unsafe { (*cookie.cast::<Cookie>()).fd }
+    unsafe { (*cookie.cast::<Cookie>()).fd.load(Ordering::Acquire) }
 }
 
 /// Read callback: -1 and errno on error, as glibc expects.
@@ -125,6 +126,11 @@ unsafe extern "C" fn cookie_read(cookie: *mut c_void, buf: *mut c_char, size: si
         }
         // SAFETY: glibc passes its buffer of `size` bytes.
         let buf = unsafe { core::slice::from_raw_parts_mut(buf.cast::<u8>(), size) };
+        if !vfd::is_virtual(fd) {
+            // SAFETY: `buf` is writable for its length.
+            let n = unsafe { next::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+            return if n < 0 { Err(errno::get()) } else { Ok(n) };
+        }
         Ok(io::read_fd(fd, buf, None)? as ssize_t)
     })
 }
@@ -143,6 +149,11 @@ unsafe extern "C" fn cookie_write(
         }
         // SAFETY: glibc passes its buffer of `size` bytes.
         let buf = unsafe { core::slice::from_raw_parts(buf.cast::<u8>(), size) };
+        if !vfd::is_virtual(fd) {
+            // SAFETY: `buf` is readable for its length.
+            let n = unsafe { next::write(fd, buf.as_ptr().cast(), buf.len()) };
+            return if n < 0 { Err(errno::get()) } else { Ok(n) };
+        }
         Ok(io::write_fd(fd, buf, None)? as ssize_t)
     })
 }
@@ -154,6 +165,12 @@ unsafe extern "C" fn cookie_seek(cookie: *mut c_void, off: *mut off64_t, whence:
     guard(-1, || {
         // SAFETY: glibc passes a valid offset to read and update.
         let off = unsafe { off.as_mut() }.ok_or(libc::EFAULT)?;
+        if !vfd::is_virtual(fd) {
+            // SAFETY: lseek64 takes integers only.
+            let at = unsafe { next::lseek64(fd, *off, whence) };
+            *off = if at < 0 { return Err(errno::get()) } else { at };
+            return Ok(0);
+        }
         *off = io::seek(fd, *off, whence)?;
         Ok(0)
     })
@@ -175,7 +192,12 @@ unsafe extern "C" fn cookie_close(cookie: *mut c_void) -> c_int {
     if cookie.keep_fd.load(Ordering::Acquire) {
         return 0;
     }
-    guard(-1, || vfd::close(cookie.fd).map(|()| 0))
+    let fd = cookie.fd.load(Ordering::Acquire);
+    if !vfd::is_virtual(fd) {
+        // SAFETY: the stream owned this kernel descriptor since `retarget`.
+        return unsafe { next::close(fd) };
+    }
+    guard(-1, || vfd::close(fd).map(|()| 0))
 }
 
 /// A custom stream over the virtual descriptor `fd`; closing the stream
@@ -192,7 +214,7 @@ pub(crate) unsafe fn stream(fd: c_int, mode: *const c_char) -> Result<*mut FILE,
         close: Some(cookie_close),
     };
     let cookie = Box::into_raw(Box::new(Cookie {
-        fd,
+        fd: AtomicI32::new(fd),
         keep_fd: AtomicBool::new(false),
     }));
     // SAFETY: `mode` is a C string; the callbacks match glibc's prototypes.
@@ -205,6 +227,22 @@ pub(crate) unsafe fn stream(fd: c_int, mode: *const c_char) -> Result<*mut FILE,
     }
     remember(file, fd, cookie);
     Ok(file)
+}
+
+/// Points a stream made by [`stream`] at descriptor `fd` (virtual or not),
+/// which it then owns; returns the descriptor it used, which the caller
+/// closes. `None` if `file` is not such a stream.
+///
+/// The caller holds the stream's lock (`flockfile`), so that no other
+/// thread reads or writes through it meanwhile.
+pub(crate) fn retarget(file: *mut FILE, fd: c_int) -> Option<c_int> {
+    let mut streams = streams();
+    let entry = streams.iter_mut().find(|(f, _, _)| *f == file as usize)?;
+    entry.1 = fd;
+    // SAFETY: the cookie lives until the stream's close callback runs, and
+    // the stream is open.
+    let cookie = unsafe { &*(entry.2 as *const Cookie) };
+    Some(cookie.fd.swap(fd, Ordering::AcqRel))
 }
 
 /// Closes a stream made by [`stream`], leaving its descriptor open.

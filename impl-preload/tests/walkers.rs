@@ -101,14 +101,14 @@ fn freopen_matches_a_local_reopen() {
     let exe = build("reopen", tmp.path());
     on_both_exports(|s, _| {
         let script = format!(
-            "printf 'one\\ntwo\\n' > $D/in; {} $D; echo ---; cat $D/out",
+            "printf 'one\\ntwo\\n' > $D/in; L=$(mktemp); {} $D $L; rm $L; echo ---; cat $D/out",
             exe.display()
         );
         let (remote, local) = remote_and_local(s, &script);
         assert_eq!(remote, local);
         assert_eq!(
             remote,
-            "stdin 1 same=1 fileno=0\ngot one\ngot two\nreopened 1: second\na: first\n\
+            "stdin 1 same=1 fileno=0\ngot one\ngot two\nreopened 1 same=2: second\na: first\nlocal same=1 fileno>2=1\nlocal: written locally\n\
              ---\nto out 1 same=1 fileno=1\n"
         );
     });
