@@ -66,6 +66,31 @@ fn with_locked<R>(f: impl FnOnce(&mut Vec<(usize, u64)>) -> R) -> R {
     result
 }
 
+/// Releases the process's record locks as it exits, so that a process that
+/// waited for this one finds them gone, as with a local file. The server
+/// releases them anyway when the connection closes, but a moment later;
+/// that moment remains after `_exit` or a kill. Descriptors and `flock`
+/// locks are left alone: the C library still flushes streams after this.
+extern "C" fn at_exit() {
+    if !ANY_LOCKED.load(Ordering::Acquire) {
+        return;
+    }
+    let mut keys = with_locked(core::mem::take);
+    for file in vfd::attached() {
+        let key = file_key(&file);
+        if let Some(i) = keys.iter().position(|k| *k == key) {
+            keys.swap_remove(i);
+            let spec = spec(&file, LockType::UNLOCK, (0, 0), LockOwnerKind::POSIX);
+            // Nobody is left to report a failure to.
+            let _ = file.server.lock(&spec);
+        }
+    }
+}
+
+#[used]
+#[unsafe(link_section = ".fini_array")]
+static AT_EXIT: extern "C" fn() = at_exit;
+
 /// Called when a descriptor of `file` is closed (or replaced): releases the
 /// process's record locks on the file if it set any.
 pub(crate) fn closing(file: &OpenFile) {

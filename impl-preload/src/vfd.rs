@@ -325,22 +325,27 @@ pub(crate) fn share_all() {
     if !EVER.load(Ordering::Acquire) {
         return;
     }
-    let me = shared::pid();
-    let mut files: Vec<Arc<OpenFile>> = table()
-        .iter()
-        .flatten()
-        .filter_map(|s| s.file.clone())
-        .filter(|f| f.owner == me && f.shared.token() == 0)
-        .collect();
-    files.sort_by_key(|f| f.shared.key());
-    files.dedup_by_key(|f| f.shared.key());
-    for file in files {
+    for file in attached() {
         if file.shared.token() == 0 && !file.released.load(Ordering::Acquire) {
             if let Ok(token) = file.server.share(file.handle) {
                 file.shared.set_token(token);
             }
         }
     }
+}
+
+/// The open files this process has attached, one per description.
+pub(crate) fn attached() -> Vec<Arc<OpenFile>> {
+    let me = shared::pid();
+    let mut files: Vec<Arc<OpenFile>> = table()
+        .iter()
+        .flatten()
+        .filter_map(|s| s.file.clone())
+        .filter(|f| f.owner == me)
+        .collect();
+    files.sort_by_key(|f| f.shared.key());
+    files.dedup_by_key(|f| f.shared.key());
+    files
 }
 
 /// Whether `fd` is on the close-on-exec list (of the kernel, which keeps it).

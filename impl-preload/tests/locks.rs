@@ -217,3 +217,28 @@ fn a_flock_taken_by_a_child_on_an_inherited_descriptor_outlives_the_child() {
         assert_eq!(out, "busy\nsame open file\nfree\n");
     });
 }
+
+#[test]
+fn record_locks_are_gone_once_the_exited_holder_was_waited_for() {
+    on_both_exports(|s, _| {
+        // Each child sets a record lock and exits holding it; its parent,
+        // once `waitpid` returns, must find the file unlocked every time.
+        let out = python(
+            s,
+            r#"
+fd = os.open(R + '/held', os.O_RDWR | os.O_CREAT, 0o644)
+seen = set()
+for i in range(30):
+    pid = os.fork()
+    if pid == 0:
+        c = os.open(R + '/held', os.O_RDWR)
+        fcntl.lockf(c, fcntl.LOCK_EX)
+        sys.exit(0)
+    os.waitpid(pid, 0)
+    seen.add(getlk(fd)[0])
+print(sorted(seen))
+"#,
+        );
+        assert_eq!(out, "['unlocked']\n");
+    });
+}
