@@ -388,6 +388,58 @@ impl<'a> Request<'a> {
         }
     }
 
+    /// The same request with every handle it names (bases included, the
+    /// root among them) replaced by `f`'s answer, or `f`'s first error.
+    ///
+    /// For a front end whose own handle numbers stand for the server's: it
+    /// checks and translates them here, in one place, before sending.
+    pub fn map_handles<E>(&self, mut f: impl FnMut(u64) -> Result<u64, E>) -> Result<Self, E> {
+        let mut out = *self;
+        match &mut out {
+            Self::Open { base, .. }
+            | Self::Stat { base, .. }
+            | Self::Mkdir { base, .. }
+            | Self::Unlink { base, .. }
+            | Self::Symlink { base, .. }
+            | Self::ReadLink { base, .. }
+            | Self::SetAttr { base, .. }
+            | Self::Access { base, .. }
+            | Self::StatFs { base, .. }
+            | Self::Mknod { base, .. }
+            | Self::StatX { base, .. }
+            | Self::GetXattr { base, .. }
+            | Self::SetXattr { base, .. }
+            | Self::ListXattr { base, .. }
+            | Self::RemoveXattr { base, .. } => *base = f(*base)?,
+            Self::Close { handle }
+            | Self::Read { handle, .. }
+            | Self::Write { handle, .. }
+            | Self::ReadDir { handle, .. }
+            | Self::Fsync { handle, .. }
+            | Self::Lock { handle, .. }
+            | Self::GetLk { handle, .. }
+            | Self::ReadDirPlus { handle, .. }
+            | Self::Fallocate { handle, .. }
+            | Self::Seek { handle, .. }
+            | Self::Share { handle } => *handle = f(*handle)?,
+            Self::Rename {
+                from_base, to_base, ..
+            }
+            | Self::Link {
+                from_base, to_base, ..
+            } => {
+                *from_base = f(*from_base)?;
+                *to_base = f(*to_base)?;
+            }
+            Self::CopyRange { from, to, .. } => {
+                *from = f(*from)?;
+                *to = f(*to)?;
+            }
+            Self::Cancel { .. } | Self::SetContext { .. } | Self::Attach { .. } => {}
+        }
+        Ok(out)
+    }
+
     /// The data part, as up to two slices sent one after the other.
     pub fn data_parts(&self) -> [&'a [u8]; 2] {
         match *self {

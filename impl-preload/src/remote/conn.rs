@@ -2,6 +2,7 @@
 //! by the client core, sent and received with raw system calls.
 
 use core::sync::atomic::{AtomicU64, Ordering};
+use std::collections::BTreeMap;
 
 use libc::c_int;
 use orfa_client_core::{
@@ -80,6 +81,11 @@ pub(super) struct Conn {
     waiting: Vec<u64>,
     /// Answers read for waiting `LOCK`s, not yet collected: (tag, result).
     parked: Vec<(u64, Result<(), Errno>)>,
+    /// The server's handles, by the number this library gives each (see
+    /// [`Conn::adopt`]).
+    handles: BTreeMap<u32, u64>,
+    /// The number the next adopted handle gets.
+    next_handle: u32,
 }
 
 impl Conn {
@@ -95,6 +101,8 @@ impl Conn {
             scratch: Vec::new(),
             waiting: Vec::new(),
             parked: Vec::new(),
+            handles: BTreeMap::new(),
+            next_handle: 1,
         };
         conn.core = Client::new(conn.handshake()?);
         Ok(conn)
@@ -151,6 +159,46 @@ impl Conn {
         self.core.credits()
     }
 
+    /// The number the rest of the library uses for the server's handle
+    /// `handle` of this session: this connection's serial in the high half,
+    /// a count in the low half. A number kept from a connection that was
+    /// lost can thus never name a handle of the next one: using it fails
+    /// with `EIO` (see [`Conn::on_wire`]), where the server's own numbers,
+    /// which start again in each session, could name another file.
+    pub(super) fn adopt(&mut self, handle: u64) -> Result<u64, Failure> {
+        let n = self.next_handle;
+        self.next_handle = n.checked_add(1).ok_or(Failure::Errno(libc::EMFILE))?;
+        self.handles.insert(n, handle);
+        Ok((u64::from(self.serial as u32) << 32) | u64::from(n))
+    }
+
+    /// Forgets an adopted handle (closed).
+    pub(super) fn forget_handle(&mut self, id: u64) {
+        if id >> 32 == u64::from(self.serial as u32) {
+            self.handles.remove(&(id as u32));
+        }
+    }
+
+    /// The server's handle for an adopted number (0, the root, stays 0).
+    fn server_handle(&self, id: u64) -> Result<u64, Failure> {
+        if id == orfa_wire::ROOT_HANDLE {
+            return Ok(id);
+        }
+        if id >> 32 != u64::from(self.serial as u32) {
+            // Opened on a connection that was lost: its session is gone.
+            return Err(Failure::Errno(libc::EIO));
+        }
+        self.handles
+            .get(&(id as u32))
+            .copied()
+            .ok_or(Failure::Errno(libc::EBADF))
+    }
+
+    /// `req` with the server's handles in place of this library's numbers.
+    fn on_wire<'a>(&self, req: &Request<'a>) -> Result<Request<'a>, Failure> {
+        req.map_handles(|id| self.server_handle(id))
+    }
+
     /// Sends a `LOCK` that may wait, without reading its answer; returns its tag.
     ///
     /// One credit always stays free for the calls of other threads and for
@@ -160,7 +208,8 @@ impl Conn {
         if self.core.credits() < 2 {
             return Err(Failure::Errno(libc::ENOLCK));
         }
-        let out = self.core.send(req)?;
+        let req = self.on_wire(req)?;
+        let out = self.core.send(&req)?;
         sys::send_all(self.fd, &out.slices()).map_err(Failure::io)?;
         self.waiting.push(out.tag());
         Ok(out.tag())
@@ -224,7 +273,8 @@ impl Conn {
         if !matches!(req, Request::SetContext { .. }) {
             super::context::sync(self)?;
         }
-        let out = self.core.send(req)?;
+        let req = self.on_wire(req)?;
+        let out = self.core.send(&req)?;
         sys::send_all(self.fd, &out.slices()).map_err(Failure::io)?;
         loop {
             let head = self.recv_header()?;
@@ -267,6 +317,7 @@ impl Conn {
         offset: u64,
         buf: &mut [u8],
     ) -> Result<usize, Failure> {
+        let handle = self.server_handle(handle)?;
         let max = usize::try_from(self.core.limits().max_io).unwrap_or(usize::MAX);
         let count = buf.len().div_ceil(max).max(1);
         let mut parts: Vec<ReadPart> = Vec::with_capacity(count.min(self.core.credits() as usize));

@@ -237,23 +237,33 @@ impl Server {
         flags: OpenFlags,
         mode: u32,
     ) -> RResult<(u64, Attr)> {
-        self.call(
-            &Request::Open {
-                base,
-                path,
-                flags,
-                mode,
-            },
-            |r| match r {
-                Reply::Open { handle, attr } => Some((handle, attr)),
-                _ => None,
-            },
-        )
+        self.call_open(&Request::Open {
+            base,
+            path,
+            flags,
+            mode,
+        })
+    }
+
+    /// An `OPEN` or `ATTACH`: the new handle, adopted (see `Conn::adopt`),
+    /// and the attributes.
+    fn call_open(&self, req: &Request<'_>) -> RResult<(u64, Attr)> {
+        self.with_conn(|conn| {
+            let (handle, attr) = match conn.call(req)? {
+                Reply::Open { handle, attr } => (handle, attr),
+                _ => return Err(wrong_kind()),
+            };
+            Ok((conn.adopt(handle)?, attr))
+        })
     }
 
     /// Releases a handle.
     pub(crate) fn close(&self, handle: u64) -> RResult<()> {
-        self.call_done(&Request::Close { handle })
+        self.with_conn(|conn| {
+            let done = conn.call(&Request::Close { handle }).map(drop);
+            conn.forget_handle(handle);
+            done
+        })
     }
 
     /// Reads into `buf` at `offset` (any length: split into `max_io` requests); returns bytes read.

@@ -21,9 +21,6 @@ impl Server {
     /// A handle of this process's session on the open file `token` names,
     /// with the file's attributes.
     pub(crate) fn attach(&self, token: u64) -> RResult<(u64, Attr)> {
-        self.call(&Request::Attach { token }, |r| match r {
-            Reply::Open { handle, attr } => Some((handle, attr)),
-            _ => None,
-        })
+        self.call_open(&Request::Attach { token })
     }
 }

@@ -250,3 +250,41 @@ fn lock_requests_fill_the_lock_fields() {
         (OpCode::CANCEL, 77, 0)
     );
 }
+
+#[test]
+fn map_handles_reaches_every_handle_and_only_handles() {
+    let plus = |h: u64| Ok::<u64, ()>(h + 100);
+    let rename = Request::Rename {
+        from_base: 1,
+        from: b"a",
+        to_base: 2,
+        to: b"b",
+        flags: PathFlags::NONE,
+    };
+    let h = header(&rename.map_handles(plus).unwrap());
+    assert_eq!((h.handle.get(), h.arg0.get(), h.count.get()), (101, 102, 1));
+    let copy = Request::CopyRange {
+        from: 3,
+        from_offset: 7,
+        to: 4,
+        to_offset: 8,
+        count: 9,
+    };
+    let h = header(&copy.map_handles(plus).unwrap());
+    assert_eq!(
+        (h.handle.get(), h.arg0.get(), h.offset.get()),
+        (103, 104, 7)
+    );
+    let attach = Request::Attach { token: 5 };
+    let h = header(&attach.map_handles(plus).unwrap());
+    assert_eq!(h.arg0.get(), 5, "a token is not a handle");
+    let read = Request::Read {
+        handle: 6,
+        offset: 0,
+        count: 1,
+    };
+    assert_eq!(
+        read.map_handles(|_| Err::<u64, &str>("stale")).err(),
+        Some("stale")
+    );
+}

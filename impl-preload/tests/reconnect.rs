@@ -1,0 +1,74 @@
+//! A server restarted under a program's open descriptors: the library
+//! connects again, and a descriptor opened on the lost connection fails
+//! with `EIO` rather than reaching whatever the new session numbers alike.
+
+use std::process::{Command, Stdio};
+
+#[test]
+fn a_descriptor_of_a_lost_session_fails_instead_of_naming_another_file() {
+    let dir = tempfile::tempdir().expect("cannot make a temporary directory");
+    let export = dir.path().join("export");
+    std::fs::create_dir(&export).expect("export directory");
+    let socket = dir.path().join("orfa.sock");
+    // The script starts (and restarts) the server itself, without the
+    // library; it retries the first calls after the restart, which find
+    // the old connection broken (EIO) before a new one is made.
+    let script = r#"
+import os, socket, subprocess, time, errno
+srv, sock, exp = os.environ['SERVER'], os.environ['SOCK'], os.environ['EXPORT']
+env = {k: v for k, v in os.environ.items() if k != 'LD_PRELOAD'}
+def start():
+    p = subprocess.Popen([srv, '--listen', 'unix:' + sock, '--export', exp], env=env,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(200):
+        try:
+            s = socket.socket(socket.AF_UNIX); s.connect(sock); s.close(); return p
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit('the server did not start')
+def retry(f):
+    for _ in range(60):
+        try: return f()
+        except OSError as e:
+            if e.errno != errno.EIO: raise
+            time.sleep(0.1)
+    raise SystemExit('no new connection')
+R = '/REMOTE@srv'
+p = start()
+a = os.open(R + '/a', os.O_RDWR | os.O_CREAT, 0o644)
+os.write(a, b'A')
+p.kill(); p.wait()
+p = start()
+b = retry(lambda: os.open(R + '/b', os.O_RDWR | os.O_CREAT, 0o644))
+os.write(b, b'B')
+try:
+    os.write(a, b'X'); print('wrote through a stale handle')
+except OSError as e:
+    print('stale', errno.errorcode[e.errno])
+try:
+    os.close(a); print('closed')
+except OSError as e:
+    print('close', errno.errorcode[e.errno])
+os.close(b)
+print(open(exp + '/a').read(), open(exp + '/b').read())
+p.kill(); p.wait()
+"#;
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .env("LD_PRELOAD", conformance::preload_library())
+        .env("ORFA_SERVERS", format!("srv=unix:{}", socket.display()))
+        .env("SERVER", conformance::server_binary())
+        .env("SOCK", &socket)
+        .env("EXPORT", &export)
+        .stdin(Stdio::null())
+        .output()
+        .expect("cannot run python3");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        stdout,
+        "stale EIO\nclose EIO\nA B\n",
+        "stderr:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
