@@ -289,7 +289,9 @@ fn unix_socket_connection() {
         Ok(orfa_client_core::Reply::Open { handle, attr }) => (handle, attr),
         other => panic!("{other:?}"),
     };
-    let h = conn.adopt(h).ok().expect("a number for the handle");
+    let Ok(h) = conn.adopt(h) else {
+        panic!("no number for the handle")
+    };
     let mut buf = [0u8; 4];
     assert_eq!(conn.read(h, 0, &mut buf).ok(), Some(0));
     drop(conn);
