@@ -49,10 +49,15 @@ pub(crate) fn get() -> Option<Arc<OpenFile>> {
         return None;
     }
     let dir = cwd().clone()?;
-    if dir.usable().is_ok() {
+    let here = if dir.usable().is_err() {
+        vfd::here(&dir).ok()?
+    } else if !dir.server.is_live(dir.handle) {
+        // Its connection was lost: the directory is opened again by its
+        // path, so that a shell left in it goes on working.
+        vfd::renew(&dir).ok()?
+    } else {
         return Some(dir);
-    }
-    let here = vfd::here(&dir).ok()?;
+    };
     let mut slot = cwd();
     if slot.as_ref().is_some_and(|d| Arc::ptr_eq(d, &dir)) {
         *slot = Some(Arc::clone(&here));

@@ -299,6 +299,26 @@ fn attach(shared: &Arc<Shared>) -> Result<Arc<OpenFile>, Errno> {
     Ok(file)
 }
 
+/// A new handle for `file`, whose own belongs to a connection that was lost
+/// (the server restarted, say): the description's path opened again on the
+/// current connection, as long as it names the same file. Every descriptor
+/// of the description gets it.
+pub(crate) fn renew(file: &Arc<OpenFile>) -> Result<Arc<OpenFile>, Errno> {
+    let (handle, attr) = reopen(file.server, &file.shared)?;
+    let fresh = Arc::new(OpenFile::new(
+        file.server,
+        handle,
+        attr.ino.get(),
+        Arc::clone(&file.shared),
+    ));
+    for slot in table().iter_mut().flatten() {
+        if slot.file.as_ref().is_some_and(|f| Arc::ptr_eq(f, file)) {
+            slot.file = Some(Arc::clone(&fresh));
+        }
+    }
+    Ok(fresh)
+}
+
 /// Opens a description's path again, as long as it names the same file.
 fn reopen(server: &'static Server, shared: &Shared) -> Result<(u64, orfa_wire::Attr), Errno> {
     let flags = crate::convert::open_flags(shared.reopen_flags());

@@ -1,6 +1,7 @@
 //! A server restarted under a program's open descriptors: the library
-//! connects again, and a descriptor opened on the lost connection fails
-//! with `EIO` rather than reaching whatever the new session numbers alike.
+//! connects again, a descriptor opened on the lost connection fails with
+//! `EIO` rather than reaching whatever the new session numbers alike, and
+//! a remote current directory is opened again by its path.
 
 use std::process::{Command, Stdio};
 
@@ -37,6 +38,7 @@ R = '/REMOTE@srv'
 p = start()
 a = os.open(R + '/a', os.O_RDWR | os.O_CREAT, 0o644)
 os.write(a, b'A')
+os.mkdir(R + '/d'); os.chdir(R + '/d')
 p.kill(); p.wait()
 p = start()
 b = retry(lambda: os.open(R + '/b', os.O_RDWR | os.O_CREAT, 0o644))
@@ -50,7 +52,8 @@ try:
 except OSError as e:
     print('close', errno.errorcode[e.errno])
 os.close(b)
-print(open(exp + '/a').read(), open(exp + '/b').read())
+with open('rel', 'w') as f: f.write('in d')
+print(open(exp + '/a').read(), open(exp + '/b').read(), open(exp + '/d/rel').read(), os.getcwd() == R + '/d')
 p.kill(); p.wait()
 "#;
     let out = Command::new("python3")
@@ -67,7 +70,7 @@ p.kill(); p.wait()
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
         stdout,
-        "stale EIO\nclose EIO\nA B\n",
+        "stale EIO\nclose EIO\nA B in d True\n",
         "stderr:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );

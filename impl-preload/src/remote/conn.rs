@@ -172,6 +172,11 @@ impl Conn {
         Ok((u64::from(self.serial as u32) << 32) | u64::from(n))
     }
 
+    /// Whether `id` names a handle of this connection's session.
+    pub(super) fn owns(&self, id: u64) -> bool {
+        id >> 32 == u64::from(self.serial as u32) && self.handles.contains_key(&(id as u32))
+    }
+
     /// Forgets an adopted handle (closed).
     pub(super) fn forget_handle(&mut self, id: u64) {
         if id >> 32 == u64::from(self.serial as u32) {

@@ -257,6 +257,14 @@ impl Server {
         })
     }
 
+    /// Whether `handle` belongs to this process's current connection: false
+    /// once that connection was lost (or before the next one is made).
+    pub(crate) fn is_live(&self, handle: u64) -> bool {
+        let _signals = sys::SignalsBlocked::new();
+        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.conn.as_ref().is_some_and(|c| c.owns(handle))
+    }
+
     /// Releases a handle.
     pub(crate) fn close(&self, handle: u64) -> RResult<()> {
         self.with_conn(|conn| {
