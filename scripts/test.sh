@@ -1,5 +1,6 @@
 #!/bin/sh
-# The project's whole test run: lints, the no_std builds, and every test.
+# The project's whole test run: lints and documentation, the no_std builds,
+# and every test.
 # Needs: tar, gzip, findutils, diffutils, coreutils, procps, util-linux, git,
 # sqlite3, make, gcc, vim, busybox-static, rsync, python3 with pip (to fetch
 # the test archive once), as .ci/run installs. Some tests act as other users and need root.
@@ -18,6 +19,7 @@ export ORFA_TEST_ARCHIVE="$archive"
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
 cargo build -p orfa-wire --no-default-features
 cargo build -p orfa-server-core --no-default-features
 cargo build -p orfa-client-core --no-default-features

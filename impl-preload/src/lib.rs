@@ -8,7 +8,7 @@
 //! else goes straight to the next definition of the same symbol (normally the
 //! C library's), found with `dlsym(RTLD_NEXT, ...)`.
 //!
-//! The remote side is served by [`remote`]: one blocking request per call,
+//! The remote side is served by `remote`: one blocking request per call,
 //! except directory listings, which are read ahead in batches.
 //!
 //! The layers, bottom up:

@@ -235,7 +235,7 @@ fn dir_text(dir: &OpenFile) -> Vec<u8> {
     abs
 }
 
-/// The path a wrapper passes to the C library for a path that [`path`] or
+/// The path a wrapper passes to the C library for a path that [`path()`] or
 /// [`at`] found local: the caller's own, or its simplified text when it
 /// went through a remote name on its way out.
 #[derive(Debug)]

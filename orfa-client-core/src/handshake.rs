@@ -44,7 +44,7 @@ pub fn client_hello() -> [u8; CLIENT_HELLO_LEN] {
     *hello.as_wire()
 }
 
-/// Reads the server's hello (the first [`SERVER_HELLO_LEN`] bytes it sends).
+/// Reads the server's hello (the first [`SERVER_HELLO_LEN`](orfa_wire::SERVER_HELLO_LEN) bytes it sends).
 ///
 /// Fails unless the magic is right, the major version is ours, the status
 /// is `OK`, and there is at least one credit and a non-zero `max_io`.

@@ -20,8 +20,8 @@ const MIN_EAGER_LIMIT: u64 = 16 * 1024;
 #[command(name = "orfa-server", version, about)]
 #[command(group = clap::ArgGroup::new("backend").required(true).args(["memory", "export"]))]
 pub(crate) struct Cli {
-    /// Where to listen: HOST:PORT (IPv4, or [IPv6]:PORT; port 0 picks a free
-    /// port) or unix:PATH. May be given several times.
+    /// Where to listen: HOST:PORT (an IPv6 host in brackets, as `[::1]:7460`;
+    /// port 0 picks a free port) or unix:PATH. May be given several times.
     #[arg(long, value_name = "ADDR", required = true, value_parser = parse_listen)]
     pub(crate) listen: Vec<ListenAddr>,
 

@@ -10,20 +10,7 @@
 //! merging its locks as needed. Whole-file `flock` locks are the same thing
 //! over the range from 0 to infinity, owned by a handle.
 //!
-//! # Driving contract
-//!
-//! Sessions reach the table through [`LockAccess`]: a front end that serves
-//! several sessions keeps one table behind a lock and hands each session an
-//! accessor. A change made by one session (an unlock, a close, the end of a
-//! session) can grant a request another session is waiting on. The table
-//! then records the answer for that session and names it in
-//! [`LockTable::take_woken`]; the front end drains that list after each
-//! access and wakes those sessions' connections, which call
-//! [`Session::poll_locks`](crate::Session::poll_locks) to queue the answers.
-//!
-//! Memory is bounded: one session holds at most
-//! [`LockLimits::max_locks`] lock records and [`LockLimits::max_waiters`]
-//! waiting requests; beyond, requests fail with [`ErrorCode::NOLCK`].
+//! The driving contract is on [`LockTable`].
 
 #[cfg(test)]
 mod tests;
@@ -244,7 +231,20 @@ const DEADLOCK_SEARCH: usize = 4096;
 
 /// The locks of every file of a server, and the requests waiting for them.
 ///
-/// See the [module documentation](self) for the driving contract.
+/// # Driving contract
+///
+/// Sessions reach the table through [`LockAccess`]: a front end that serves
+/// several sessions keeps one table behind a lock and hands each session an
+/// accessor. A change made by one session (an unlock, a close, the end of a
+/// session) can grant a request another session is waiting on. The table
+/// then records the answer for that session and names it in
+/// [`LockTable::take_woken`]; the front end drains that list after each
+/// access and wakes those sessions' connections, which call
+/// [`Session::poll_locks`](crate::Session::poll_locks) to queue the answers.
+///
+/// Memory is bounded: one session holds at most
+/// [`LockLimits::max_locks`] lock records and [`LockLimits::max_waiters`]
+/// waiting requests; beyond, requests fail with [`ErrorCode::NOLCK`].
 #[derive(Debug, Default)]
 pub struct LockTable {
     files: BTreeMap<u128, FileLocks>,
