@@ -48,19 +48,27 @@ unsafe extern "C" fn __vfork() -> libc::pid_t {
 /// Runs in the child of every `fork`: the kept process id is the parent's.
 extern "C" fn in_child() {
     crate::shared::forget_pid();
+    crate::remote::release_after_fork();
+}
+
+/// Runs in the parent after every `fork`.
+extern "C" fn in_parent() {
+    crate::remote::release_after_fork();
 }
 
 /// Runs in the parent before every `fork`: the child will attach to the
-/// parent's open files.
+/// parent's open files, and finds no connection held by another thread.
 extern "C" fn before_fork() {
     share_all();
+    crate::remote::hold_for_fork();
 }
 
 /// Registers [`before_fork`] and [`in_child`] when the library is loaded.
 extern "C" fn on_load() {
     // SAFETY: registering handlers that are safe to run around a fork: the
-    // first runs in the parent before it, the second stores to an atomic.
-    unsafe { libc::pthread_atfork(Some(before_fork), None, Some(in_child)) };
+    // first runs in the parent before it (and may take locks and talk to
+    // servers), the others release what it took and store to an atomic.
+    unsafe { libc::pthread_atfork(Some(before_fork), Some(in_parent), Some(in_child)) };
 }
 
 /// Shares the remote open files, leaving `errno` as it was.

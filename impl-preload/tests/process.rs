@@ -225,3 +225,37 @@ print(open(R + '/a').read())",
         );
     });
 }
+
+#[test]
+fn children_forked_while_other_threads_wait_for_the_server_do_not_hang() {
+    on_both_exports(|s, _| {
+        // Four threads keep requests in flight; each forked child makes a
+        // remote call of its own, which must not wait for a connection held
+        // by a thread the child does not have.
+        let out = python(
+            s,
+            "import threading, time, signal
+p = R + '/busy'
+open(p, 'wb').write(b'x' * 4096)
+fd = os.open(p, os.O_RDONLY)
+stop = False
+def io():
+    while not stop: os.pread(fd, 4096, 0)
+for _ in range(4): threading.Thread(target=io, daemon=True).start()
+hung = 0
+for i in range(60):
+    pid = os.fork()
+    if pid == 0:
+        os.pread(fd, 1, 0) if i % 2 else os.stat(p)
+        os._exit(0)
+    for _ in range(250):
+        if os.waitpid(pid, os.WNOHANG)[0]: break
+        time.sleep(0.02)
+    else:
+        hung += 1; os.kill(pid, signal.SIGKILL); os.waitpid(pid, 0)
+stop = True
+print('hung', hung)",
+        );
+        assert_eq!(out, "hung 0\n");
+    });
+}
