@@ -365,12 +365,41 @@ unsafe fn readlink_remote(r: RemotePath, buf: *mut c_char, size: size_t) -> Resu
 /// `path` is null or a C string; `buf` is valid for `size` bytes.
 #[unsafe(no_mangle)]
 unsafe extern "C" fn readlink(path: *const c_char, buf: *mut c_char, size: size_t) -> ssize_t {
+    // SAFETY: the caller's contract.
+    if let Some(n) = unsafe { descriptor_link_target(path, buf, size) } {
+        return n;
+    }
     // SAFETY: the caller passes a C string or null.
     let route = unsafe { route::path(path) };
     // SAFETY: the caller's contract on `buf`.
     on_route(route, -1, |r| unsafe { readlink_remote(r, buf, size) })
         // SAFETY: forwarded call.
         .unwrap_or_else(|| unsafe { next::readlink(route::local(path).as_ptr(), buf, size) })
+}
+
+/// `readlink` of a kernel link to a virtual descriptor (see
+/// `route::descriptor_link`): `/REMOTE@NAME/path`, truncated to `size` as
+/// `readlink` truncates. `None` for any other path.
+///
+/// # Safety
+///
+/// `path` is null or a C string; `buf` is valid for `size` bytes.
+unsafe fn descriptor_link_target(
+    path: *const c_char,
+    buf: *mut c_char,
+    size: size_t,
+) -> Option<ssize_t> {
+    if path.is_null() || !crate::vfd::ever() {
+        return None;
+    }
+    // SAFETY: a non-null C string, by the caller's contract.
+    let bytes = unsafe { core::ffi::CStr::from_ptr(path) }.to_bytes();
+    let fd = route::descriptor_link(bytes)?;
+    let text = crate::vfd::remote_text(fd)?;
+    let n = text.len().min(size);
+    // SAFETY: `buf` is valid for `size` bytes, and `n` is at most that.
+    unsafe { core::ptr::copy_nonoverlapping(text.as_ptr(), buf.cast::<u8>(), n) };
+    Some(n as ssize_t)
 }
 
 /// `readlinkat`: as `readlink`, relative to a directory (`""` with a link's
@@ -386,6 +415,10 @@ unsafe extern "C" fn readlinkat(
     buf: *mut c_char,
     size: size_t,
 ) -> ssize_t {
+    // SAFETY: the caller's contract (the link paths are absolute).
+    if let Some(n) = unsafe { descriptor_link_target(path, buf, size) } {
+        return n;
+    }
     // SAFETY: the caller passes a C string or null.
     let route = unsafe { route::at(dirfd, path, true) };
     // SAFETY: the caller's contract on `buf`.

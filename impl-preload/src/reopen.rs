@@ -71,15 +71,10 @@ fn global(fd: c_int) -> *mut FILE {
     }
 }
 
-/// The `/REMOTE@NAME/path` text of the file behind virtual descriptor `fd`.
+/// The `/REMOTE@NAME/path` text of the file behind virtual descriptor `fd`,
+/// NUL-terminated.
 fn remote_text(fd: c_int) -> Option<Vec<u8>> {
-    let file = vfd::get(fd)?;
-    let mut text = b"/REMOTE@".to_vec();
-    text.extend_from_slice(file.server.name());
-    if !file.path.is_empty() {
-        text.push(b'/');
-        text.extend_from_slice(&file.path);
-    }
+    let mut text = vfd::remote_text(fd)?;
     text.push(0);
     Some(text)
 }

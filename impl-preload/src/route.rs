@@ -128,7 +128,14 @@ pub(crate) unsafe fn at(dirfd: c_int, path: *const c_char, empty_ok: bool) -> Ro
     let remote_cwd = dirfd == libc::AT_FDCWD && cwd::is_remote();
     // SAFETY: `path` is a non-null NUL-terminated string.
     if !remote_dir && !remote_cwd && !unsafe { mentions_prefix(path) } {
-        return None;
+        if !vfd::ever() {
+            return None;
+        }
+        // SAFETY: as above.
+        let fd = descriptor_link(unsafe { CStr::from_ptr(path) }.to_bytes())?;
+        let _signals = SignalsBlocked::new();
+        let text = vfd::remote_text(fd)?;
+        return absolute(&text, false);
     }
     // Routing allocates: a handler that makes remote calls must not run
     // meanwhile (see `errno::guard`).
@@ -165,6 +172,43 @@ pub(crate) unsafe fn at(dirfd: c_int, path: *const c_char, empty_ok: bool) -> Ro
     joined.push(b'/');
     joined.extend_from_slice(bytes);
     absolute(&joined, names_dir(bytes))
+}
+
+/// The descriptor a path names through the kernel's links to open files
+/// (`/dev/stdin`, `/dev/stdout`, `/dev/stderr`, `/dev/fd/N`,
+/// `/proc/self/fd/N`, `/proc/thread-self/fd/N`, `/proc/PID/fd/N` of this
+/// process), if it is a virtual one. The kernel would open the library's
+/// memfd there; the file it stands for is opened instead, as Linux opens
+/// the file behind such a link anew.
+pub(crate) fn descriptor_link(bytes: &[u8]) -> Option<c_int> {
+    let number = match bytes {
+        b"/dev/stdin" => Some(0),
+        b"/dev/stdout" => Some(1),
+        b"/dev/stderr" => Some(2),
+        _ => None,
+    };
+    let fd = match number {
+        Some(fd) => fd,
+        None => {
+            let rest = if let Some(rest) = bytes.strip_prefix(b"/dev/fd/") {
+                rest
+            } else {
+                let rest = bytes.strip_prefix(b"/proc/")?;
+                let slash = rest.iter().position(|&b| b == b'/')?;
+                let (who, rest) = rest.split_at(slash);
+                let me = std::process::id().to_string();
+                if who != b"self" && who != b"thread-self" && who != me.as_bytes() {
+                    return None;
+                }
+                rest.strip_prefix(b"/fd/")?
+            };
+            if rest.is_empty() || rest.len() > 9 || !rest.iter().all(u8::is_ascii_digit) {
+                return None;
+            }
+            core::str::from_utf8(rest).ok()?.parse().ok()?
+        }
+    };
+    vfd::is_virtual(fd).then_some(fd)
 }
 
 /// The route of an absolute path.

@@ -368,6 +368,25 @@ pub(crate) fn attached() -> Vec<Arc<OpenFile>> {
     files
 }
 
+/// Whether any descriptor of this process was ever virtual.
+pub(crate) fn ever() -> bool {
+    EVER.load(Ordering::Acquire)
+}
+
+/// `/REMOTE@NAME/path` of the file a virtual descriptor was opened on,
+/// from its description (no server is asked).
+pub(crate) fn remote_text(fd: c_int) -> Option<Vec<u8>> {
+    let shared = slot(fd)?.shared;
+    let mut text = b"/REMOTE@".to_vec();
+    text.extend_from_slice(&shared.server());
+    let path = shared.path();
+    if !path.is_empty() {
+        text.push(b'/');
+        text.extend_from_slice(&path);
+    }
+    Some(text)
+}
+
 /// Whether `fd` is on the close-on-exec list (of the kernel, which keeps it).
 pub(crate) fn cloexec(fd: c_int) -> Option<bool> {
     // SAFETY: F_GETFD takes no argument.

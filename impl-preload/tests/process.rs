@@ -259,3 +259,24 @@ print('hung', hung)",
         assert_eq!(out, "hung 0\n");
     });
 }
+
+#[test]
+fn links_to_open_files_reach_the_remote_file() {
+    on_both_exports(|s, _| {
+        // /dev/stdout, /dev/stdin, /dev/stderr, /dev/fd/N and /proc/self/fd/N
+        // of a remote descriptor open its file anew (with truncation, as
+        // Linux does), and read back as its remote path.
+        let out = s.sh_ok(
+            "bash -c 'sh -c \"echo hello > /dev/stdout\" > $R/x1; cat $R/x1; \
+             sort /dev/stdin < $R/x1; exec 3< $R/x1; cat /proc/self/fd/3; \
+             exec 5> $R/x2; echo a >&5; echo b > /dev/fd/5; echo c >&5; cat $R/x2; \
+             bash -c \"echo msg > /dev/stderr\" 2> $R/e; cat $R/e; \
+             readlink /proc/self/fd/3 /dev/fd/5; stat -L -c %s /dev/fd/3'",
+        );
+        let r = s.root();
+        assert_eq!(
+            out,
+            format!("hello\nhello\nhello\nb\nc\nmsg\n{r}/x1\n{r}/x2\n6\n")
+        );
+    });
+}
