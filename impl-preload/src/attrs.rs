@@ -425,7 +425,7 @@ macro_rules! truncate_fd {
                 return unsafe { next::$name(fd, len) };
             }
             guard(-1, || {
-                let file = vfd::get(fd).ok_or(libc::EBADF)?;
+                let file = vfd::file(fd)?;
                 let mode = file.status() & libc::O_ACCMODE;
                 if file.is_path_only() {
                     return Err(libc::EBADF);

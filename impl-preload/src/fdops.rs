@@ -203,8 +203,10 @@ unsafe extern "C" fn dup3(old: c_int, new: c_int, flags: c_int) -> c_int {
 ///
 /// Duplication, descriptor flags and status flags are kept by this library;
 /// locks are the server's (see `locks`).
+/// Only the lock commands need the server: the others act on the kernel's
+/// descriptor or the description, and work even when the file can no
+/// longer be reached.
 fn fcntl_remote(fd: c_int, cmd: c_int, arg: c_ulong) -> Result<c_int, Errno> {
-    let file = vfd::get(fd).ok_or(libc::EBADF)?;
     match cmd {
         libc::F_DUPFD | libc::F_DUPFD_CLOEXEC => {
             let min = c_int::try_from(arg).map_err(|_| libc::EINVAL)?;
@@ -219,11 +221,8 @@ fn fcntl_remote(fd: c_int, cmd: c_int, arg: c_ulong) -> Result<c_int, Errno> {
             vfd::set_cloexec(fd, arg as c_int & libc::FD_CLOEXEC != 0)?;
             Ok(0)
         }
-        libc::F_GETFL => Ok(file.status()),
-        libc::F_SETFL => {
-            file.set_status(arg as c_int);
-            Ok(0)
-        }
+        libc::F_GETFL => vfd::status(fd),
+        libc::F_SETFL => vfd::set_status(fd, arg as c_int).map(|()| 0),
         libc::F_GETLK
         | libc::F_SETLK
         | libc::F_SETLKW

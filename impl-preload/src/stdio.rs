@@ -353,7 +353,6 @@ unsafe extern "C" fn fdopen(fd: c_int, mode: *const c_char) -> *mut FILE {
         if mode.is_null() {
             return Err(libc::EINVAL);
         }
-        vfd::get(fd).ok_or(libc::EBADF)?;
         // SAFETY: `mode` is a C string.
         unsafe { stream(fd, mode) }
     })

@@ -106,13 +106,6 @@ impl OpenFile {
         self.shared.status()
     }
 
-    /// Changes the flags `F_SETFL` may change, leaving the others.
-    pub(crate) fn set_status(&self, flags: c_int) {
-        let old = self.status();
-        self.shared
-            .set_status((old & !SETFL_MASK) | (flags & SETFL_MASK));
-    }
-
     /// Whether this is an `O_PATH` descriptor (no I/O allowed).
     pub(crate) fn is_path_only(&self) -> bool {
         self.status() & libc::O_PATH != 0
@@ -322,7 +315,10 @@ pub(crate) fn renew(file: &Arc<OpenFile>) -> Result<Arc<OpenFile>, Errno> {
 /// Opens a description's path again, as long as it names the same file.
 fn reopen(server: &'static Server, shared: &Shared) -> Result<(u64, orfa_wire::Attr), Errno> {
     let flags = crate::convert::open_flags(shared.reopen_flags());
-    let (handle, attr) = server.open(orfa_wire::ROOT_HANDLE, &shared.path(), flags, 0)?;
+    let (handle, attr) = server
+        .open(orfa_wire::ROOT_HANDLE, &shared.path(), flags, 0)
+        // The file that was open is no longer under its name.
+        .map_err(|e| if e == libc::ENOENT { libc::ESTALE } else { e })?;
     if attr.ino.get() != shared.ino() {
         // The path now names another file (renamed over or replaced since
         // the description was opened): better an error than its bytes.
@@ -366,6 +362,21 @@ pub(crate) fn attached() -> Vec<Arc<OpenFile>> {
     files.sort_by_key(|f| f.shared.key());
     files.dedup_by_key(|f| f.shared.key());
     files
+}
+
+/// The file status flags of a virtual descriptor (`F_GETFL`), from its
+/// description: no server is asked, so this works even when the file can
+/// no longer be reached.
+pub(crate) fn status(fd: c_int) -> Result<c_int, Errno> {
+    Ok(slot(fd).ok_or(libc::EBADF)?.shared.status())
+}
+
+/// `F_SETFL` on a virtual descriptor's description.
+pub(crate) fn set_status(fd: c_int, flags: c_int) -> Result<(), Errno> {
+    let shared = slot(fd).ok_or(libc::EBADF)?.shared;
+    let old = shared.status();
+    shared.set_status((old & !SETFL_MASK) | (flags & SETFL_MASK));
+    Ok(())
 }
 
 /// Whether any descriptor of this process was ever virtual.

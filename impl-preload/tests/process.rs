@@ -280,3 +280,22 @@ fn links_to_open_files_reach_the_remote_file() {
         );
     });
 }
+
+#[test]
+fn descriptor_flags_need_no_server_even_when_the_file_is_gone() {
+    // A 1.1 server cannot share open files: a child reaches an inherited
+    // descriptor by its path, which no longer leads to the file. Its flags
+    // (what `subprocess` sets up with `pass_fds`) still work; only I/O
+    // fails, with ESTALE.
+    conformance::on_both_exports_with(&["--protocol-minor", "1"], |s, _| {
+        let out = s.sh_ok(
+            "echo a > $R/ff; exec 3< $R/ff; mv $R/ff $R/gg; python3 -c '
+import fcntl, os, subprocess, errno
+print(fcntl.fcntl(3, fcntl.F_GETFD), fcntl.fcntl(3, fcntl.F_GETFL))
+print(subprocess.run([\"true\"], pass_fds=[3]).returncode)
+try: os.read(3, 1)
+except OSError as e: print(errno.errorcode[e.errno])'",
+        );
+        assert_eq!(out, "0 0\n0\nESTALE\n");
+    });
+}
