@@ -1,7 +1,8 @@
 //! A server restarted under a program's open descriptors: the library
 //! connects again, a descriptor opened on the lost connection fails with
 //! `EIO` rather than reaching whatever the new session numbers alike, and
-//! a remote current directory is opened again by its path.
+//! a remote current directory is opened again by its path. A server that
+//! stops answering is given up after `ORFA_TIMEOUT`.
 
 use std::process::{Command, Stdio};
 
@@ -74,4 +75,48 @@ p.kill(); p.wait()
         "stderr:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+#[test]
+fn a_server_that_stops_answering_gives_eio_after_the_timeout() {
+    let server =
+        conformance::Server::start(conformance::Export::Memory, conformance::Transport::Tcp);
+    let pid = server.pid().to_string();
+    // One process connects and reads; then the server is stopped under its
+    // session, and the next read must give up.
+    let script = format!(
+        "import os, signal, time, errno
+R = os.environ['R']
+open(R + '/f', 'w').write('x')
+fd = os.open(R + '/f', os.O_RDONLY)
+os.pread(fd, 1, 0)
+os.kill({pid}, signal.SIGSTOP)
+start = time.time()
+try: os.pread(fd, 1, 0); print('read')
+except OSError as e: print(errno.errorcode[e.errno])
+print('took', round(time.time() - start))
+os.kill({pid}, signal.SIGCONT)"
+    );
+    let out = server
+        .command("python3")
+        .arg("-c")
+        .arg(&script)
+        .env("R", server.root())
+        .env("ORFA_TIMEOUT", "2")
+        .stdin(Stdio::null())
+        .output()
+        .expect("cannot run python3");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stdout.starts_with("EIO\n"), "{stdout}{stderr}");
+    let took: u64 = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("took "))
+        .and_then(|t| t.parse().ok())
+        .expect("the time taken");
+    assert!(
+        (1..=6).contains(&took),
+        "the read took {took} s with a 2 s timeout"
+    );
+    assert!(stderr.contains("no answer within 2 s"), "{stderr}");
 }

@@ -17,6 +17,21 @@ use super::sys::{self, Errno};
 /// How long the server may take to answer the hello.
 const HELLO_TIMEOUT_SECS: libc::time_t = 3;
 
+/// How long a request may wait for the server, unless `ORFA_TIMEOUT` says
+/// otherwise (in seconds; 0 waits for ever).
+const DEFAULT_TIMEOUT_SECS: u64 = 60;
+
+/// The longest a blocking send or receive waits for the server: past it the
+/// connection is given up and the call fails with `EIO`, so that a server
+/// that stopped answering (stopped, or its host gone) cannot hang a program.
+/// A lock that waits on the server is not bounded by it.
+fn request_timeout_secs() -> u64 {
+    std::env::var("ORFA_TIMEOUT")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(DEFAULT_TIMEOUT_SECS)
+}
+
 /// Why a call did not succeed.
 #[derive(Debug)]
 pub(super) enum Failure {
@@ -30,6 +45,10 @@ impl Failure {
     fn io(errno: Errno) -> Self {
         match errno {
             libc::ECONNRESET => Self::Broken(String::from("connection lost")),
+            libc::EAGAIN => Self::Broken(format!(
+                "no answer within {} s (ORFA_TIMEOUT): giving the connection up",
+                request_timeout_secs()
+            )),
             e => Self::Broken(format!("connection lost: {}", addr::describe(e))),
         }
     }
@@ -121,11 +140,12 @@ impl Conn {
             libc::EAGAIN => String::from("handshake: no answer from the server"),
             e => fail(e),
         })?;
-        let forever = libc::timeval {
-            tv_sec: 0,
+        let limit = libc::timeval {
+            tv_sec: libc::time_t::try_from(request_timeout_secs()).unwrap_or(0),
             tv_usec: 0,
         };
-        sys::setsockopt(self.fd, libc::SOL_SOCKET, libc::SO_RCVTIMEO, &forever).map_err(fail)?;
+        sys::setsockopt(self.fd, libc::SOL_SOCKET, libc::SO_RCVTIMEO, &limit).map_err(fail)?;
+        sys::setsockopt(self.fd, libc::SOL_SOCKET, libc::SO_SNDTIMEO, &limit).map_err(fail)?;
         parse_server_hello(&hello).map_err(|e| e.to_string())
     }
 
