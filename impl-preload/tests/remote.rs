@@ -236,3 +236,16 @@ print(l.realpath((R + '/nope').encode(), None), errno.errorcode[ctypes.get_errno
         assert_eq!(out, "$R/d\n$R/d/s\nNone ENOENT\n");
     });
 }
+
+#[test]
+fn an_open_directory_removed_since_lists_as_empty() {
+    on_both_exports(|s, _| {
+        let out = python(
+            s,
+            "os.mkdir(R + '/gone'); fd = os.open(R + '/gone', os.O_RDONLY | os.O_DIRECTORY)
+os.rmdir(R + '/gone')
+print(os.listdir(fd), list(os.scandir(fd)))",
+        );
+        assert_eq!(out, "[] []\n");
+    });
+}

@@ -43,7 +43,13 @@ pub(super) fn read_dir(
     let mut buf = vec![0u8; BUF_LEN];
     sys::lseek(fd, cookie as i64, libc::SEEK_SET)?;
     loop {
-        let len = sys::getdents64(fd, &mut buf)?;
+        let len = match sys::getdents64(fd, &mut buf) {
+            Ok(len) => len,
+            // A directory removed while open lists as empty, as the C
+            // library's readdir reports it.
+            Err(sys::Errno(libc::ENOENT)) => 0,
+            Err(e) => return Err(e.into()),
+        };
         if len == 0 {
             return Ok(true);
         }
