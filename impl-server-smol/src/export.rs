@@ -2,7 +2,7 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use orfa_server_core::{Context, MemFs, MemNode, Session};
+use orfa_server_core::{Context, MemFs, MemNode, Session, ShareLimits};
 
 use crate::locking::SharedLocks;
 use crate::native::{NativeFs, NativeNode};
@@ -27,10 +27,10 @@ pub(crate) struct SharedMemFs(Arc<Mutex<MemFs>>);
 
 impl SharedMemFs {
     /// A new, empty file system.
-    pub(crate) fn new(cx: &Context) -> Self {
-        Self(Arc::new(Mutex::new(MemFs::with_owner(
-            cx.now, cx.uid, cx.gid,
-        ))))
+    pub(crate) fn new(cx: &Context, shares: ShareLimits) -> Self {
+        let mut fs = MemFs::with_owner(cx.now, cx.uid, cx.gid);
+        fs.set_share_limits(shares);
+        Self(Arc::new(Mutex::new(fs)))
     }
 
     /// Runs `f` with the file system locked. A panic elsewhere while it was

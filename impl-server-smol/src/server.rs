@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use async_signal::{Signal, Signals};
 use futures_lite::StreamExt;
-use orfa_server_core::Config;
+use orfa_server_core::{Config, ShareLimits};
 use smol::Executor;
 
 use crate::cli::Cli;
@@ -37,14 +37,18 @@ pub(crate) fn run(cli: Cli) -> Result<(), Box<dyn Error>> {
     // whoever reads that line is never missed.
     let signals = Signals::new([Signal::Term, Signal::Int])?;
 
+    let shares = ShareLimits {
+        max_entries: usize::try_from(cli.max_shared).unwrap_or(usize::MAX),
+        grace_secs: cli.share_grace,
+    };
     let threads = cli.threads.and_then(|n| usize::try_from(n).ok());
     match &cli.export {
         Some(dir) => {
             let dir = dir
                 .canonicalize()
                 .map_err(|e| format!("cannot export {}: {e}", dir.display()))?;
-            let fs =
-                NativeFs::new(&dir).map_err(|e| format!("cannot export {}: {e}", dir.display()))?;
+            let fs = NativeFs::new(&dir, shares)
+                .map_err(|e| format!("cannot export {}: {e}", dir.display()))?;
             // Clients send modes with their own umask applied. Set after the
             // sockets were made, so these keep the operator's umask.
             native::set_umask(0);
@@ -64,7 +68,7 @@ pub(crate) fn run(cli: Cli) -> Result<(), Box<dyn Error>> {
         None => serve(
             listeners,
             signals,
-            SharedMemFs::new(&clock::context()),
+            SharedMemFs::new(&clock::context(), shares),
             config,
             // Requests on the in-memory file system take its lock in turn
             // anyway; one thread spares the cross-thread wake-ups (measured:

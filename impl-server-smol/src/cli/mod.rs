@@ -59,6 +59,20 @@ pub(crate) struct Cli {
           value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
     pub(crate) max_handles: u64,
 
+    /// How long a file a client shared with its children (a descriptor
+    /// passed across fork or exec) stays open once no handle holds it, so
+    /// that a late child can still attach to it.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(10..=86_400))]
+    pub(crate) share_grace: u64,
+
+    /// The most files all clients together may keep shared with their
+    /// children; past it the oldest idle one goes, and a child of a client
+    /// that could not share opens the file again by its path.
+    #[arg(long, value_name = "N", default_value_t = 4096,
+          value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
+    pub(crate) max_shared: u64,
+
     /// The highest minor protocol version offered (0 behaves as a 1.0
     /// server, for testing clients against older servers).
     #[arg(long, value_name = "MINOR", default_value_t = orfa_wire::VERSION_MINOR,

@@ -32,7 +32,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::sync::Arc;
 
-use orfa_server_core::{Backend, BackendResult, Base, Context};
+use orfa_server_core::{Backend, BackendResult, Base, Context, ShareLimits};
 use orfa_wire::{
     AccessMode, Attr, DirEntryWriter, ErrorCode, FileType, FsAttr, OpenFlags, PathFlags, SetAttr,
 };
@@ -65,15 +65,15 @@ pub(crate) struct NativeNode {
 }
 
 impl NativeFs {
-    /// Serves the directory `dir`.
-    pub(crate) fn new(dir: &Path) -> io::Result<Self> {
+    /// Serves the directory `dir`, sharing open files within `shares`.
+    pub(crate) fn new(dir: &Path, shares: ShareLimits) -> io::Result<Self> {
         let file = OpenOptions::new()
             .read(true)
             .custom_flags(libc::O_PATH | libc::O_DIRECTORY)
             .open(dir)?;
         Ok(Self {
             root: Arc::new(OwnedFd::from(file)),
-            shares: share::Shares::new(),
+            shares: share::Shares::new(shares),
         })
     }
 

@@ -6,7 +6,7 @@ use std::hash::{BuildHasher, RandomState};
 use std::os::fd::AsFd;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use orfa_server_core::{BackendResult, Context, ShareTable};
+use orfa_server_core::{BackendResult, Context, ShareLimits, ShareTable};
 use orfa_wire::ErrorCode;
 
 use super::{NativeNode, identity, sys};
@@ -17,9 +17,9 @@ pub(super) struct Shares(Arc<Mutex<ShareTable<NativeNode>>>);
 
 impl Shares {
     /// An empty table whose tokens start from a random seed.
-    pub(super) fn new() -> Self {
+    pub(super) fn new(limits: ShareLimits) -> Self {
         let seed = RandomState::new().hash_one(std::process::id());
-        Self(Arc::new(Mutex::new(ShareTable::new(seed))))
+        Self(Arc::new(Mutex::new(ShareTable::with_limits(seed, limits))))
     }
 
     /// The table, locked. A panic while it was locked leaves at worst an

@@ -44,7 +44,8 @@ impl Fixture {
         symlink("../outside", export.join("rel")).expect("symlink rel");
         symlink("../../../outside/secret", export.join("sub/deep/secret")).expect("symlink deep");
         symlink(outside.join("created"), export.join("dangling")).expect("symlink dangling");
-        let fs = NativeFs::new(&export).expect("open export");
+        let fs =
+            NativeFs::new(&export, orfa_server_core::ShareLimits::default()).expect("open export");
         Self {
             tmp,
             fs,
