@@ -6,7 +6,9 @@ set -eu
 cd "$(dirname "$0")/.."
 echo "== building orfa-server and liborfa_preload.so (release; the first build takes a few minutes)"
 cargo build --release -p impl-server-smol -p impl-preload
-bin=$PWD/target/release
+target=${CARGO_TARGET_DIR:-target}
+case $target in /*) ;; *) target=$PWD/$target ;; esac
+bin=$target/release
 log=$(mktemp)
 "$bin/orfa-server" --listen 127.0.0.1:0 --memory 2>"$log" &
 pid=$!
