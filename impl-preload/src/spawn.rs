@@ -107,125 +107,42 @@ unsafe extern "C" fn _Fork() -> libc::pid_t {
 }
 
 type Argv = *const *const c_char;
+type SpawnActions = *const libc::posix_spawn_file_actions_t;
+type SpawnAttr = *const libc::posix_spawnattr_t;
+type SpawnArgv = *const *mut c_char;
 
-/// `execve`, after sharing the remote open files.
-///
-/// # Safety
-///
-/// `execve`'s contract.
-#[unsafe(no_mangle)]
-unsafe extern "C" fn execve(path: *const c_char, argv: Argv, envp: Argv) -> c_int {
-    share_all();
-    // SAFETY: forwarded with the caller's arguments.
-    unsafe { crate::next::execve(path, argv, envp) }
+/// Wrappers that share the remote open files, then call the C library's
+/// function of the same name: `fn name(args) -> ret;`.
+macro_rules! share_first {
+    ($(fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {$(
+        #[doc = concat!("`", stringify!($name), "`, after sharing the remote open files.")]
+        ///
+        /// # Safety
+        ///
+        /// The C function's own contract.
+        #[unsafe(no_mangle)]
+        unsafe extern "C" fn $name($($arg: $ty),*) -> $ret {
+            share_all();
+            // SAFETY: forwarded with the caller's arguments.
+            unsafe { crate::next::$name($($arg),*) }
+        }
+    )*};
 }
 
-/// `execv`, after sharing the remote open files.
-///
-/// # Safety
-///
-/// `execv`'s contract.
-#[unsafe(no_mangle)]
-unsafe extern "C" fn execv(path: *const c_char, argv: Argv) -> c_int {
-    share_all();
-    // SAFETY: forwarded with the caller's arguments.
-    unsafe { crate::next::execv(path, argv) }
-}
-
-/// `execvp`, after sharing the remote open files.
-///
-/// # Safety
-///
-/// `execvp`'s contract.
-#[unsafe(no_mangle)]
-unsafe extern "C" fn execvp(file: *const c_char, argv: Argv) -> c_int {
-    share_all();
-    // SAFETY: forwarded with the caller's arguments.
-    unsafe { crate::next::execvp(file, argv) }
-}
-
-/// `execvpe`, after sharing the remote open files.
-///
-/// # Safety
-///
-/// `execvpe`'s contract.
-#[unsafe(no_mangle)]
-unsafe extern "C" fn execvpe(file: *const c_char, argv: Argv, envp: Argv) -> c_int {
-    share_all();
-    // SAFETY: forwarded with the caller's arguments.
-    unsafe { crate::next::execvpe(file, argv, envp) }
-}
-
-/// `fexecve`, after sharing the remote open files.
-///
-/// # Safety
-///
-/// `fexecve`'s contract.
-#[unsafe(no_mangle)]
-unsafe extern "C" fn fexecve(fd: c_int, argv: Argv, envp: Argv) -> c_int {
-    share_all();
-    // SAFETY: forwarded with the caller's arguments.
-    unsafe { crate::next::fexecve(fd, argv, envp) }
-}
-
-/// `posix_spawn`, after sharing the remote open files.
-///
-/// # Safety
-///
-/// `posix_spawn`'s contract.
-#[unsafe(no_mangle)]
-unsafe extern "C" fn posix_spawn(
-    pid: *mut libc::pid_t,
-    path: *const c_char,
-    actions: *const libc::posix_spawn_file_actions_t,
-    attr: *const libc::posix_spawnattr_t,
-    argv: *const *mut c_char,
-    envp: *const *mut c_char,
-) -> c_int {
-    share_all();
-    // SAFETY: forwarded with the caller's arguments.
-    unsafe { crate::next::posix_spawn(pid, path, actions, attr, argv, envp) }
-}
-
-/// `posix_spawnp`, after sharing the remote open files.
-///
-/// # Safety
-///
-/// `posix_spawnp`'s contract.
-#[unsafe(no_mangle)]
-unsafe extern "C" fn posix_spawnp(
-    pid: *mut libc::pid_t,
-    file: *const c_char,
-    actions: *const libc::posix_spawn_file_actions_t,
-    attr: *const libc::posix_spawnattr_t,
-    argv: *const *mut c_char,
-    envp: *const *mut c_char,
-) -> c_int {
-    share_all();
-    // SAFETY: forwarded with the caller's arguments.
-    unsafe { crate::next::posix_spawnp(pid, file, actions, attr, argv, envp) }
-}
-
-/// `system`, after sharing the remote open files.
-///
-/// # Safety
-///
-/// `system`'s contract.
-#[unsafe(no_mangle)]
-unsafe extern "C" fn system(command: *const c_char) -> c_int {
-    share_all();
-    // SAFETY: forwarded with the caller's argument.
-    unsafe { crate::next::system(command) }
-}
-
-/// `popen`, after sharing the remote open files.
-///
-/// # Safety
-///
-/// `popen`'s contract.
-#[unsafe(no_mangle)]
-unsafe extern "C" fn popen(command: *const c_char, mode: *const c_char) -> *mut libc::FILE {
-    share_all();
-    // SAFETY: forwarded with the caller's arguments.
-    unsafe { crate::next::popen(command, mode) }
+share_first! {
+    fn execve(path: *const c_char, argv: Argv, envp: Argv) -> c_int;
+    fn execv(path: *const c_char, argv: Argv) -> c_int;
+    fn execvp(file: *const c_char, argv: Argv) -> c_int;
+    fn execvpe(file: *const c_char, argv: Argv, envp: Argv) -> c_int;
+    fn fexecve(fd: c_int, argv: Argv, envp: Argv) -> c_int;
+    fn posix_spawn(
+        pid: *mut libc::pid_t, path: *const c_char, actions: SpawnActions, attr: SpawnAttr,
+        argv: SpawnArgv, envp: SpawnArgv
+    ) -> c_int;
+    fn posix_spawnp(
+        pid: *mut libc::pid_t, file: *const c_char, actions: SpawnActions, attr: SpawnAttr,
+        argv: SpawnArgv, envp: SpawnArgv
+    ) -> c_int;
+    fn system(command: *const c_char) -> c_int;
+    fn popen(command: *const c_char, mode: *const c_char) -> *mut libc::FILE;
 }
