@@ -206,3 +206,8 @@ mod tests {
         assert!(may_change(&unlink));
     }
 }
+
+/// Takes this module's lock for a `fork`, without waiting (see `fork_hold`).
+pub(crate) fn try_hold_for_fork() -> Option<crate::fork_hold::Held> {
+    crate::fork_hold::try_take(&BATCHES)
+}

@@ -260,3 +260,8 @@ unsafe extern "C" fn get_current_dir_name() -> *mut c_char {
     // SAFETY: a null buffer is allowed.
     unsafe { getcwd(core::ptr::null_mut(), 0) }
 }
+
+/// Takes this module's lock for a `fork`, without waiting (see `fork_hold`).
+pub(crate) fn try_hold_for_fork() -> Option<crate::fork_hold::Held> {
+    crate::fork_hold::try_take(&CWD)
+}

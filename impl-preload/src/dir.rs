@@ -402,3 +402,8 @@ unsafe extern "C" fn seekdir(dir: *mut DIR, pos: c_long) {
         Some(r) => unsafe { (*r).seek(u64::try_from(pos).unwrap_or(0)) },
     }
 }
+
+/// Takes this module's lock for a `fork`, without waiting (see `fork_hold`).
+pub(crate) fn try_hold_for_fork() -> Option<crate::fork_hold::Held> {
+    crate::fork_hold::try_take(&REGISTRY)
+}

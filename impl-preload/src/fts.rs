@@ -751,3 +751,8 @@ fts_functions!(
     fts64_set,
     fts64_close
 );
+
+/// Takes this module's lock for a `fork`, without waiting (see `fork_hold`).
+pub(crate) fn try_hold_for_fork() -> Option<crate::fork_hold::Held> {
+    crate::fork_hold::try_take(&WALKS)
+}

@@ -35,6 +35,7 @@ mod dir;
 mod errno;
 mod extras;
 mod fdops;
+mod fork_hold;
 mod fts;
 mod glob;
 mod ident;

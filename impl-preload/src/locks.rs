@@ -374,3 +374,8 @@ unsafe extern "C" fn lockf64(fd: c_int, cmd: c_int, len: libc::off64_t) -> c_int
     }
     guard(-1, || lockf_remote(fd, cmd, len))
 }
+
+/// Takes this module's lock for a `fork`, without waiting (see `fork_hold`).
+pub(crate) fn try_hold_for_fork() -> Option<crate::fork_hold::Held> {
+    crate::fork_hold::try_take(&LOCKED)
+}

@@ -48,19 +48,19 @@ unsafe extern "C" fn __vfork() -> libc::pid_t {
 /// Runs in the child of every `fork`: the kept process id is the parent's.
 extern "C" fn in_child() {
     crate::shared::forget_pid();
-    crate::remote::release_after_fork();
+    crate::fork_hold::release();
 }
 
 /// Runs in the parent after every `fork`.
 extern "C" fn in_parent() {
-    crate::remote::release_after_fork();
+    crate::fork_hold::release();
 }
 
 /// Runs in the parent before every `fork`: the child will attach to the
 /// parent's open files, and finds no connection held by another thread.
 extern "C" fn before_fork() {
     share_all();
-    crate::remote::hold_for_fork();
+    crate::fork_hold::hold();
 }
 
 /// Registers [`before_fork`] and [`in_child`] when the library is loaded.

@@ -171,3 +171,8 @@ pub(crate) fn closed(file: usize) {
         }
     }
 }
+
+/// Takes this module's lock for a `fork`, without waiting (see `fork_hold`).
+pub(crate) fn try_hold_for_fork() -> Option<crate::fork_hold::Held> {
+    crate::fork_hold::try_take(&SWAPS)
+}

@@ -357,3 +357,8 @@ unsafe extern "C" fn fdopen(fd: c_int, mode: *const c_char) -> *mut FILE {
         unsafe { stream(fd, mode) }
     })
 }
+
+/// Takes this module's lock for a `fork`, without waiting (see `fork_hold`).
+pub(crate) fn try_hold_for_fork() -> Option<crate::fork_hold::Held> {
+    crate::fork_hold::try_take(&STREAMS)
+}

@@ -546,3 +546,8 @@ fn close_kernel(fd: c_int) {
     // SAFETY: closing a descriptor this library owns touches no memory.
     unsafe { libc::syscall(libc::SYS_close, fd) };
 }
+
+/// Takes this module's lock for a `fork`, without waiting (see `fork_hold`).
+pub(crate) fn try_hold_for_fork() -> Option<crate::fork_hold::Held> {
+    crate::fork_hold::try_take(&TABLE)
+}

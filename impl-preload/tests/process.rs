@@ -299,3 +299,16 @@ except OSError as e: print(errno.errorcode[e.errno])'",
         assert_eq!(out, "0 0\n0\nESTALE\n");
     });
 }
+
+#[test]
+fn threads_that_fork_at_once_get_working_children() {
+    let tmp = tempfile::tempdir().expect("temporary directory");
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/c/forkers.c");
+    let exe = conformance::build_c(&src, tmp.path(), &["-pthread"]);
+    on_both_exports(|s, _| {
+        // A child that inherited a lock another forking thread held would
+        // wait for ever: `timeout` turns that into a failure.
+        let out = s.sh_ok(&format!("timeout -s KILL 60 {} $R", exe.display()));
+        assert_eq!(out, "failed 0\n");
+    });
+}

@@ -76,3 +76,8 @@ pub(super) fn sync(conn: &mut Conn) -> Result<(), Failure> {
     table.push((serial, current));
     Ok(())
 }
+
+/// Takes this module's lock for a `fork`, without waiting (see `fork_hold`).
+pub(crate) fn try_hold_for_fork() -> Option<crate::fork_hold::Held> {
+    crate::fork_hold::try_take(&SENT)
+}

@@ -100,34 +100,18 @@ pub(crate) fn server(name: &[u8]) -> RResult<&'static Server> {
     Ok(server)
 }
 
-std::thread_local! {
-    /// The connections a forking thread holds across `fork`, with signals
-    /// blocked (see [`hold_for_fork`]).
-    static FORK_HOLD: core::cell::RefCell<Option<(SignalsBlocked, Vec<std::sync::MutexGuard<'static, State>>)>> =
-        const { core::cell::RefCell::new(None) };
-}
-
-/// Takes every server's connection, waiting for requests other threads have
-/// in flight, so that the child of the `fork` about to happen finds none of
-/// them held by a thread it does not have (it would wait for ever). Runs in
-/// the parent before a `fork`; [`release_after_fork`] runs in both processes
-/// after it.
-pub(crate) fn hold_for_fork() {
-    let signals = SignalsBlocked::new();
-    let guards = registry::all()
-        .map(|s| s.state.lock().unwrap_or_else(PoisonError::into_inner))
-        .collect();
-    FORK_HOLD.with(|h| *h.borrow_mut() = Some((signals, guards)));
-}
-
-/// Lets go of what [`hold_for_fork`] took (in the parent, and in the child,
-/// whose only thread is the one that forked).
-pub(crate) fn release_after_fork() {
-    let held = FORK_HOLD.with(|h| h.borrow_mut().take());
-    if let Some((signals, guards)) = held {
-        drop(guards);
-        drop(signals);
+/// Takes, without waiting, every lock of this layer (each server's
+/// connection, and the tables beside them) for a `fork`; `None` if one is
+/// held by another thread. See `fork_hold`.
+pub(crate) fn try_hold_for_fork() -> Option<Vec<crate::fork_hold::Held>> {
+    let mut held = Vec::new();
+    for server in registry::all() {
+        held.push(crate::fork_hold::try_take(&server.state)?);
     }
+    held.push(registry::try_hold_for_fork()?);
+    held.push(context::try_hold_for_fork()?);
+    held.push(stats::try_hold_for_fork()?);
+    Some(held)
 }
 
 /// Whether `fd` is the socket of one of this process's connections, or the

@@ -47,3 +47,8 @@ pub(super) fn get_or_insert(name: &[u8], make: impl FnOnce() -> Server) -> Optio
     slot.store(core::ptr::from_ref(server).cast_mut(), Ordering::Release);
     Some(server)
 }
+
+/// Takes this module's lock for a `fork`, without waiting (see `fork_hold`).
+pub(crate) fn try_hold_for_fork() -> Option<crate::fork_hold::Held> {
+    crate::fork_hold::try_take(&INSERT)
+}
