@@ -167,6 +167,11 @@ fn may_change(req: &Request<'_>) -> bool {
     }
 }
 
+/// Takes this module's lock for a `fork`, without waiting (see `fork_hold`).
+pub(crate) fn try_hold_for_fork() -> Option<crate::fork_hold::Held> {
+    crate::fork_hold::try_take(&BATCHES)
+}
+
 #[cfg(test)]
 mod tests {
     use orfa_client_core::Request;
@@ -205,9 +210,4 @@ mod tests {
         };
         assert!(may_change(&unlink));
     }
-}
-
-/// Takes this module's lock for a `fork`, without waiting (see `fork_hold`).
-pub(crate) fn try_hold_for_fork() -> Option<crate::fork_hold::Held> {
-    crate::fork_hold::try_take(&BATCHES)
 }
