@@ -147,6 +147,21 @@ impl Server {
     /// Runs `f` on this process's connection, connecting first if needed,
     /// with every signal blocked and `errno` left as it was on success.
     fn with_conn<T>(&self, f: impl FnOnce(&mut Conn) -> Result<T, Failure>) -> RResult<T> {
+        self.with_conn_if(true, f)
+    }
+
+    /// [`Server::with_conn`] on the connection this process has now: `EIO`
+    /// rather than connecting if there is none (for calls that only make
+    /// sense on handles of the current session).
+    fn with_current_conn<T>(&self, f: impl FnOnce(&mut Conn) -> Result<T, Failure>) -> RResult<T> {
+        self.with_conn_if(false, f)
+    }
+
+    fn with_conn_if<T>(
+        &self,
+        may_connect: bool,
+        f: impl FnOnce(&mut Conn) -> Result<T, Failure>,
+    ) -> RResult<T> {
         let saved_errno = errno();
         let _signals = sys::SignalsBlocked::new();
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
@@ -158,7 +173,19 @@ impl Server {
             // Inherited across fork: the parent's stream. Close our copy only.
             self.forget(&mut state);
         }
+        if state
+            .conn
+            .as_ref()
+            .is_some_and(|c| sys::peer_closed(c.fd()))
+        {
+            // The server closed it (it restarted, say): no request of this
+            // call has gone out yet, so a new connection serves it.
+            self.forget(&mut state);
+        }
         if state.conn.is_none() {
+            if !may_connect {
+                return Err(libc::EIO);
+            }
             self.connect(&mut state)?;
         }
         let Some(conn) = state.conn.as_mut() else {
@@ -281,7 +308,8 @@ impl Server {
 
     /// Releases a handle.
     pub(crate) fn close(&self, handle: u64) -> RResult<()> {
-        self.with_conn(|conn| {
+        // A handle of a lost connection is gone with it: nothing to connect for.
+        self.with_current_conn(|conn| {
             let done = conn.call(&Request::Close { handle }).map(drop);
             conn.forget_handle(handle);
             done

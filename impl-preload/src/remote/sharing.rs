@@ -11,10 +11,11 @@ use super::{RResult, Server};
 
 impl Server {
     /// The token naming `handle`'s open file to this user's other sessions.
+    /// A handle of a lost connection cannot be shared: this never connects.
     pub(crate) fn share(&self, handle: u64) -> RResult<u64> {
-        self.call(&Request::Share { handle }, |r| match r {
-            Reply::Token(token) => Some(token),
-            _ => None,
+        self.with_current_conn(|conn| match conn.call(&Request::Share { handle })? {
+            Reply::Token(token) => Ok(token),
+            _ => Err(super::wrong_kind()),
         })
     }
 

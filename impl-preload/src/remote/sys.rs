@@ -189,6 +189,26 @@ pub(super) fn has_input(fd: c_int) -> bool {
     !matches!(check(ret), Err(libc::EAGAIN | libc::EINTR))
 }
 
+/// Whether the peer of `fd` has closed the connection (end of stream or a
+/// reset waiting to be read), without taking anything from the socket.
+pub(super) fn peer_closed(fd: c_int) -> bool {
+    let mut byte = 0u8;
+    // SAFETY: one writable byte; MSG_PEEK leaves it in the socket; null
+    // address arguments ask for no peer address.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_recvfrom,
+            fd,
+            ptr::from_mut(&mut byte),
+            1usize,
+            libc::MSG_PEEK | libc::MSG_DONTWAIT,
+            ptr::null_mut::<libc::sockaddr>(),
+            ptr::null_mut::<socklen_t>(),
+        )
+    };
+    matches!(check(ret), Ok(0) | Err(libc::ECONNRESET | libc::EPIPE))
+}
+
 /// Sends every byte of `slices`, in order, with as few `sendmsg(2)` calls as
 /// the kernel allows. `MSG_NOSIGNAL`: a closed peer is an `EPIPE`, not a
 /// `SIGPIPE` that would kill the program.
