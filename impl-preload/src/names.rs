@@ -394,8 +394,7 @@ unsafe fn descriptor_link_target(
     }
     // SAFETY: a non-null C string, by the caller's contract.
     let bytes = unsafe { core::ffi::CStr::from_ptr(path) }.to_bytes();
-    let fd = route::descriptor_link(bytes)?;
-    let text = crate::vfd::remote_text(fd)?;
+    let text = route::descriptor_link_text(bytes)?;
     let n = text.len().min(size);
     // SAFETY: `buf` is valid for `size` bytes, and `n` is at most that.
     unsafe { core::ptr::copy_nonoverlapping(text.as_ptr(), buf.cast::<u8>(), n) };

@@ -132,9 +132,9 @@ pub(crate) unsafe fn at(dirfd: c_int, path: *const c_char, empty_ok: bool) -> Ro
             return None;
         }
         // SAFETY: as above.
-        let fd = descriptor_link(unsafe { CStr::from_ptr(path) }.to_bytes())?;
+        let bytes = unsafe { CStr::from_ptr(path) }.to_bytes();
+        let text = descriptor_link_text(bytes)?;
         let _signals = SignalsBlocked::new();
-        let text = vfd::remote_text(fd)?;
         return absolute(&text, false);
     }
     // Routing allocates: a handler that makes remote calls must not run
@@ -200,6 +200,11 @@ pub(crate) fn descriptor_link(bytes: &[u8]) -> Option<c_int> {
                 if who != b"self" && who != b"thread-self" && who != me.as_bytes() {
                     return None;
                 }
+                // `/proc/self/task/TID/fd/N` is the process's table too.
+                let rest = match rest.strip_prefix(b"/task/") {
+                    Some(task) => &task[task.iter().position(|&b| b == b'/')?..],
+                    None => rest,
+                };
                 rest.strip_prefix(b"/fd/")?
             };
             if rest.is_empty() || rest.len() > 9 || !rest.iter().all(u8::is_ascii_digit) {
@@ -209,6 +214,38 @@ pub(crate) fn descriptor_link(bytes: &[u8]) -> Option<c_int> {
         }
     };
     vfd::is_virtual(fd).then_some(fd)
+}
+
+/// `/REMOTE@NAME/path` of the remote file a kernel link to an open file
+/// stands for: one of this process's virtual descriptors (see
+/// [`descriptor_link`]), or, through `/proc/PID/fd/N` of another process
+/// (a parent's, say), a description of this library's there.
+pub(crate) fn descriptor_link_text(bytes: &[u8]) -> Option<Vec<u8>> {
+    if let Some(fd) = descriptor_link(bytes) {
+        return vfd::remote_text(fd);
+    }
+    let rest = bytes.strip_prefix(b"/proc/")?;
+    if !rest.first()?.is_ascii_digit() || !rest.windows(4).any(|w| w == b"/fd/") {
+        return None;
+    }
+    let mut link = bytes.to_vec();
+    link.push(0);
+    let mut target = [0u8; 64];
+    // SAFETY: `link` is NUL-terminated; `target` is writable for its length.
+    let len = unsafe {
+        libc::syscall(
+            libc::SYS_readlinkat,
+            libc::AT_FDCWD,
+            link.as_ptr(),
+            target.as_mut_ptr(),
+            target.len(),
+        )
+    };
+    if target.get(..usize::try_from(len).ok()?)? != crate::shared::LINK {
+        return None;
+    }
+    let shared = crate::shared::Shared::adopt_link(&link).ok()?;
+    Some(shared.remote_text())
 }
 
 /// The route of an absolute path.

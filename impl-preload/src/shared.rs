@@ -233,7 +233,15 @@ impl Shared {
     /// Maps the description behind an inherited descriptor `fd`, if it is one
     /// of this library's (of this layout's version).
     pub(crate) fn adopt(fd: c_int) -> Result<Self, Errno> {
-        let link = proc_link(fd);
+        Self::adopt_link(&proc_link(fd))
+    }
+
+    /// Maps the description a `/proc/PID/fd/N` link (NUL-terminated) leads
+    /// to, if it is one of this library's (of this layout's version).
+    pub(crate) fn adopt_link(link: &[u8]) -> Result<Self, Errno> {
+        if link.last() != Some(&0) {
+            return Err(libc::EINVAL);
+        }
         let flags = libc::O_RDWR | libc::O_CLOEXEC;
         // SAFETY: `link` is NUL-terminated.
         let rw = unsafe { libc::syscall(libc::SYS_openat, libc::AT_FDCWD, link.as_ptr(), flags) };
@@ -271,6 +279,18 @@ impl Shared {
     /// The server's name.
     pub(crate) fn server(&self) -> Vec<u8> {
         self.bytes(0, self.header().name_len as usize)
+    }
+
+    /// `/REMOTE@NAME/path` of the file.
+    pub(crate) fn remote_text(&self) -> Vec<u8> {
+        let mut text = b"/REMOTE@".to_vec();
+        text.extend_from_slice(&self.server());
+        let path = self.path();
+        if !path.is_empty() {
+            text.push(b'/');
+            text.extend_from_slice(&path);
+        }
+        text
     }
 
     /// The path from the export's root.

@@ -387,15 +387,7 @@ pub(crate) fn ever() -> bool {
 /// `/REMOTE@NAME/path` of the file a virtual descriptor was opened on,
 /// from its description (no server is asked).
 pub(crate) fn remote_text(fd: c_int) -> Option<Vec<u8>> {
-    let shared = slot(fd)?.shared;
-    let mut text = b"/REMOTE@".to_vec();
-    text.extend_from_slice(&shared.server());
-    let path = shared.path();
-    if !path.is_empty() {
-        text.push(b'/');
-        text.extend_from_slice(&path);
-    }
-    Some(text)
+    Some(slot(fd)?.shared.remote_text())
 }
 
 /// Whether `fd` is on the close-on-exec list (of the kernel, which keeps it).

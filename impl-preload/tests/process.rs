@@ -265,18 +265,22 @@ fn links_to_open_files_reach_the_remote_file() {
     on_both_exports(|s, _| {
         // /dev/stdout, /dev/stdin, /dev/stderr, /dev/fd/N and /proc/self/fd/N
         // of a remote descriptor open its file anew (with truncation, as
-        // Linux does), and read back as its remote path.
+        // Linux does), and read back as its remote path; so do another
+        // process's /proc/PID/fd/N (a child reading its shell's) and
+        // /proc/self/task/TID/fd/N.
         let out = s.sh_ok(
             "bash -c 'sh -c \"echo hello > /dev/stdout\" > $R/x1; cat $R/x1; \
              sort /dev/stdin < $R/x1; exec 3< $R/x1; cat /proc/self/fd/3; \
              exec 5> $R/x2; echo a >&5; echo b > /dev/fd/5; echo c >&5; cat $R/x2; \
              bash -c \"echo msg > /dev/stderr\" 2> $R/e; cat $R/e; \
-             readlink /proc/self/fd/3 /dev/fd/5; stat -L -c %s /dev/fd/3'",
+             readlink /proc/self/fd/3 /dev/fd/5; stat -L -c %s /dev/fd/3; \
+             cat /proc/$$/fd/3; readlink /proc/$$/fd/3; \
+             read l < /proc/self/task/$BASHPID/fd/3; echo $l'",
         );
         let r = s.root();
         assert_eq!(
             out,
-            format!("hello\nhello\nhello\nb\nc\nmsg\n{r}/x1\n{r}/x2\n6\n")
+            format!("hello\nhello\nhello\nb\nc\nmsg\n{r}/x1\n{r}/x2\n6\nhello\n{r}/x1\nhello\n")
         );
     });
 }
