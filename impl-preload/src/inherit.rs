@@ -74,21 +74,7 @@ fn is_ours(name: &[u8]) -> bool {
     let mut link = b"/proc/self/fd/".to_vec();
     link.extend_from_slice(name);
     link.push(0);
-    let mut target = [0u8; 64];
-    // SAFETY: `link` is NUL-terminated; `target` is writable for its length.
-    let len = unsafe {
-        libc::syscall(
-            libc::SYS_readlinkat,
-            libc::AT_FDCWD,
-            link.as_ptr(),
-            target.as_mut_ptr(),
-            target.len(),
-        )
-    };
-    usize::try_from(len)
-        .ok()
-        .and_then(|len| target.get(..len))
-        .is_some_and(|t| t == shared::LINK)
+    shared::is_description_link(&link)
 }
 
 /// Runs the search when the library is loaded.

@@ -230,18 +230,7 @@ pub(crate) fn descriptor_link_text(bytes: &[u8]) -> Option<Vec<u8>> {
     }
     let mut link = bytes.to_vec();
     link.push(0);
-    let mut target = [0u8; 64];
-    // SAFETY: `link` is NUL-terminated; `target` is writable for its length.
-    let len = unsafe {
-        libc::syscall(
-            libc::SYS_readlinkat,
-            libc::AT_FDCWD,
-            link.as_ptr(),
-            target.as_mut_ptr(),
-            target.len(),
-        )
-    };
-    if target.get(..usize::try_from(len).ok()?)? != crate::shared::LINK {
+    if !crate::shared::is_description_link(&link) {
         return None;
     }
     let shared = crate::shared::Shared::adopt_link(&link).ok()?;

@@ -132,6 +132,31 @@ pub(crate) fn forget_pid() {
     PID.store(0, core::sync::atomic::Ordering::Relaxed);
 }
 
+/// Whether the kernel link `link` (a NUL-terminated `/proc/PID/fd/N`)
+/// leads to a description of this library's: it reads [`LINK`].
+pub(crate) fn is_description_link(link: &[u8]) -> bool {
+    let mut target = [0u8; 64];
+    let len = if link.last() == Some(&0) {
+        // SAFETY: `link` is NUL-terminated (checked); `target` is writable
+        // for its length.
+        unsafe {
+            libc::syscall(
+                libc::SYS_readlinkat,
+                libc::AT_FDCWD,
+                link.as_ptr(),
+                target.as_mut_ptr(),
+                target.len(),
+            )
+        }
+    } else {
+        -1
+    };
+    usize::try_from(len)
+        .ok()
+        .and_then(|len| target.get(..len))
+        .is_some_and(|t| t == LINK)
+}
+
 /// `/proc/self/fd/N`, NUL-terminated.
 fn proc_link(fd: c_int) -> Vec<u8> {
     format!("/proc/self/fd/{fd}\0").into_bytes()

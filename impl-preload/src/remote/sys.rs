@@ -170,12 +170,13 @@ pub(super) fn deliver(set: u64) -> bool {
     check(ret) == Err(libc::EINTR)
 }
 
-/// Whether a read from `fd` would not block: input, end of stream or an error.
-pub(super) fn has_input(fd: c_int) -> bool {
+/// A one-byte `MSG_PEEK | MSG_DONTWAIT` receive on `fd`: what is there now,
+/// leaving it in the socket.
+fn peek(fd: c_int) -> Result<c_long, Errno> {
     let mut byte = 0u8;
     // SAFETY: one writable byte; MSG_PEEK leaves it in the socket; null
     // address arguments ask for no peer address.
-    let ret = unsafe {
+    check(unsafe {
         libc::syscall(
             libc::SYS_recvfrom,
             fd,
@@ -185,28 +186,18 @@ pub(super) fn has_input(fd: c_int) -> bool {
             ptr::null_mut::<libc::sockaddr>(),
             ptr::null_mut::<socklen_t>(),
         )
-    };
-    !matches!(check(ret), Err(libc::EAGAIN | libc::EINTR))
+    })
+}
+
+/// Whether a read from `fd` would not block: input, end of stream or an error.
+pub(super) fn has_input(fd: c_int) -> bool {
+    !matches!(peek(fd), Err(libc::EAGAIN | libc::EINTR))
 }
 
 /// Whether the peer of `fd` has closed the connection (end of stream or a
 /// reset waiting to be read), without taking anything from the socket.
 pub(super) fn peer_closed(fd: c_int) -> bool {
-    let mut byte = 0u8;
-    // SAFETY: one writable byte; MSG_PEEK leaves it in the socket; null
-    // address arguments ask for no peer address.
-    let ret = unsafe {
-        libc::syscall(
-            libc::SYS_recvfrom,
-            fd,
-            ptr::from_mut(&mut byte),
-            1usize,
-            libc::MSG_PEEK | libc::MSG_DONTWAIT,
-            ptr::null_mut::<libc::sockaddr>(),
-            ptr::null_mut::<socklen_t>(),
-        )
-    };
-    matches!(check(ret), Ok(0) | Err(libc::ECONNRESET | libc::EPIPE))
+    matches!(peek(fd), Ok(0) | Err(libc::ECONNRESET | libc::EPIPE))
 }
 
 /// Sends every byte of `slices`, in order, with as few `sendmsg(2)` calls as
