@@ -16,12 +16,16 @@ fn a_descriptor_of_a_lost_session_fails_instead_of_naming_another_file() {
     // library. The first call after the restart finds the old connection
     // closed and makes a new one.
     let script = r#"
-import os, socket, subprocess, time, errno
+import atexit, os, socket, subprocess, time, errno
 srv, sock, exp = os.environ['SERVER'], os.environ['SOCK'], os.environ['EXPORT']
 env = {k: v for k, v in os.environ.items() if k != 'LD_PRELOAD'}
+started = []
+# Whatever fails, the servers this script started do not outlive it.
+atexit.register(lambda: [q.kill() for q in started])
 def start():
     p = subprocess.Popen([srv, '--listen', 'unix:' + sock, '--export', exp], env=env,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    started.append(p)
     for _ in range(200):
         try:
             s = socket.socket(socket.AF_UNIX); s.connect(sock); s.close(); return p
@@ -48,7 +52,6 @@ except OSError as e:
 os.close(b)
 with open('rel', 'w') as f: f.write('in d')
 print(open(exp + '/a').read(), open(exp + '/b').read(), open(exp + '/d/rel').read(), os.getcwd() == R + '/d')
-p.kill(); p.wait()
 "#;
     let out = Command::new("python3")
         .arg("-c")
