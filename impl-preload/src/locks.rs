@@ -80,9 +80,7 @@ extern "C" fn at_exit() {
         let key = file_key(&file);
         if let Some(i) = keys.iter().position(|k| *k == key) {
             keys.swap_remove(i);
-            let spec = spec(&file, LockType::UNLOCK, (0, 0), LockOwnerKind::POSIX);
-            // Nobody is left to report a failure to.
-            let _ = file.server.lock(&spec);
+            release_record_locks(&file);
         }
     }
 }
@@ -104,10 +102,15 @@ pub(crate) fn closing(file: &OpenFile) {
         files.len() != before
     });
     if had {
-        let spec = spec(file, LockType::UNLOCK, (0, 0), LockOwnerKind::POSIX);
-        // The close itself succeeds whatever the server says.
-        let _ = file.server.lock(&spec);
+        release_record_locks(file);
     }
+}
+
+/// Unlocks the whole of `file` for this process's record locks. The close
+/// or exit that asks succeeds whatever the server says.
+fn release_record_locks(file: &OpenFile) {
+    let spec = spec(file, LockType::UNLOCK, (0, 0), LockOwnerKind::POSIX);
+    let _ = file.server.lock(&spec);
 }
 
 /// This process's id, as the owner of its record locks.

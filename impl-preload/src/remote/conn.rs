@@ -192,15 +192,22 @@ impl Conn {
         Ok((u64::from(self.serial as u32) << 32) | u64::from(n))
     }
 
+    /// The count part of an adopted number, if it was adopted by this
+    /// connection (its high half is this connection's serial).
+    fn index(&self, id: u64) -> Option<u32> {
+        (id >> 32 == u64::from(self.serial as u32)).then_some(id as u32)
+    }
+
     /// Whether `id` names a handle of this connection's session.
     pub(super) fn owns(&self, id: u64) -> bool {
-        id >> 32 == u64::from(self.serial as u32) && self.handles.contains_key(&(id as u32))
+        self.index(id)
+            .is_some_and(|n| self.handles.contains_key(&n))
     }
 
     /// Forgets an adopted handle (closed).
     pub(super) fn forget_handle(&mut self, id: u64) {
-        if id >> 32 == u64::from(self.serial as u32) {
-            self.handles.remove(&(id as u32));
+        if let Some(n) = self.index(id) {
+            self.handles.remove(&n);
         }
     }
 
@@ -209,12 +216,11 @@ impl Conn {
         if id == orfa_wire::ROOT_HANDLE {
             return Ok(id);
         }
-        if id >> 32 != u64::from(self.serial as u32) {
-            // Opened on a connection that was lost: its session is gone.
-            return Err(Failure::Errno(libc::EIO));
-        }
+        // Not this connection's: opened on one that was lost, whose session
+        // is gone.
+        let n = self.index(id).ok_or(Failure::Errno(libc::EIO))?;
         self.handles
-            .get(&(id as u32))
+            .get(&n)
             .copied()
             .ok_or(Failure::Errno(libc::EBADF))
     }

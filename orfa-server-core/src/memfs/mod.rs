@@ -179,6 +179,15 @@ impl MemFs {
         }
     }
 
+    /// Counts one open node of its inode fewer, dropping the inode if that
+    /// was all that kept it.
+    fn close_node(&mut self, node: &MemNode) -> BackendResult<()> {
+        let inode = self.inode_mut(node.ino)?;
+        inode.opens = inode.opens.saturating_sub(1);
+        self.release(node.ino);
+        Ok(())
+    }
+
     /// The inode a path operation starts from.
     fn start(base: Base<'_, MemNode>) -> u64 {
         base.map_or(ROOT, |n| n.ino)
@@ -216,10 +225,7 @@ impl Backend for MemFs {
     }
 
     fn close(&mut self, _cx: &Context, node: MemNode) -> BackendResult<()> {
-        let inode = self.inode_mut(node.ino)?;
-        inode.opens = inode.opens.saturating_sub(1);
-        self.release(node.ino);
-        Ok(())
+        self.close_node(&node)
     }
 
     fn read(

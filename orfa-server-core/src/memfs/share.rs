@@ -16,10 +16,8 @@ impl MemFs {
     /// Closes nodes the table of shared open files let go.
     fn close_nodes(&mut self, nodes: Vec<MemNode>) {
         for node in nodes {
-            if let Ok(inode) = self.inode_mut(node.ino) {
-                inode.opens = inode.opens.saturating_sub(1);
-            }
-            self.release(node.ino);
+            // Every kept node is of an inode still in the table.
+            let _ = self.close_node(&node);
         }
     }
 
